@@ -1,0 +1,21 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/**
+ * The app callable: what every nodicorn worker serves (our WSGI).
+ *
+ * Node's own request-listener signature is the request interface, so frameworks built on `node:http`
+ * run with no translation.
+ */
+export interface App {
+  /** Handle one HTTP request. Errors thrown synchronously become a 500; the worker lives on. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Handle an `Upgrade` request (WebSocket). Without it, upgrade requests are refused. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Runs once per worker after the app is loaded and before the worker accepts. Throwing fails the boot. */
+  startup?(): void | Promise<void>;
+  /** Runs once per worker after in-flight requests drained on a graceful stop. */
+  shutdown?(): void | Promise<void>;
+}
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;

@@ -1,0 +1,1 @@
+export { serve, reportFatal, version } from './serve.js';

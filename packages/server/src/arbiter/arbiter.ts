@@ -1,0 +1,462 @@
+import { EventEmitter } from 'node:events';
+import { EXIT } from '../errors.js';
+import type { Logger } from '../logging/error-log.js';
+import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
+import type { Settings } from '../settings/definitions.js';
+import type { Listener } from '../sockets/listeners.js';
+import { maxRequestsFor, respawnDelayMs } from './backoff.js';
+import type { SpawnWorker, WorkerProcess } from './spawn-worker.js';
+import { MASTER_TRANSITIONS, WORKER_TRANSITIONS, transition, type MasterState, type WorkerState } from './states.js';
+
+/** Why a worker is being started: it decides what a boot failure means. */
+export type SpawnPurpose = 'boot' | 'scale' | 'respawn' | 'replace' | 'reload';
+
+export interface WorkerRecord {
+  /** Sequential age, 1 for the first worker ever started. */
+  readonly id: number;
+  readonly process: WorkerProcess;
+  readonly purpose: SpawnPurpose;
+  readonly spawnedAt: number;
+  state: WorkerState;
+  readyAt?: number;
+  lastBeat: number;
+  requests: number;
+  rss: number;
+  oldest: RequestInfo | null;
+  /** The newest watchdog report: where the worker's loop was stuck. */
+  blocked?: BlockedReport;
+  /** The worker this one stands in for; retired once this one is ready. */
+  replaces?: WorkerRecord;
+  /** The replacement booting for this worker; while set, this worker does not count toward capacity. */
+  replacedBy?: WorkerRecord;
+  /** Killed outright (timeout): no longer capacity, its exit is expected. */
+  killed?: boolean;
+  retireDeadline?: number;
+  /** A failed replacement is tried again from this time. */
+  replaceRetryAt?: number;
+  replaceReason?: string;
+}
+
+export interface ArbiterDeps {
+  readonly spawn: SpawnWorker;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Builds the environment of a new worker. */
+  readonly workerEnv: () => NodeJS.ProcessEnv;
+  readonly identity: { uid?: number; gid?: number };
+  /** Called once when the master has stopped all workers: close sockets, remove the pidfile, exit. */
+  readonly onHalt: (exitCode: number) => void;
+  /** Called on USR1, after the workers were told to reopen theirs. */
+  readonly reopenLogs?: () => void;
+}
+
+export interface ArbiterEvents {
+  state: [MasterState];
+  'worker:ready': [WorkerRecord];
+  'worker:exit': [WorkerRecord, number | null, NodeJS.Signals | null];
+}
+
+type ArbiterEvent =
+  | { readonly type: 'signal'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'message'; readonly worker: WorkerRecord; readonly message: WorkerMessage }
+  | { readonly type: 'blocked'; readonly worker: WorkerRecord; readonly report: BlockedReport }
+  | { readonly type: 'exit'; readonly worker: WorkerRecord; readonly code: number | null; readonly signal: NodeJS.Signals | null }
+  | { readonly type: 'tick' };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/**
+ * The master's supervision logic (Gunicorn's arbiter): one queue of events — signals, worker
+ * messages, exits, timer ticks — handled one at a time by one handler each. It never touches HTTP.
+ * Process creation, the clock and the logger are injected, so its decisions are testable as logic.
+ */
+export class Arbiter extends EventEmitter<ArbiterEvents> {
+  state: MasterState = 'booting';
+  readonly workers = new Map<number, WorkerRecord>();
+  desiredWorkers: number;
+  restarts = 0;
+  readonly startedAt: number;
+  #nextId = 1;
+  #queue: ArbiterEvent[] = [];
+  #dispatching = false;
+  #crashTimes: number[] = [];
+  #respawnAt = 0;
+  #stopDeadline = 0;
+  #exitCode: number = EXIT.OK;
+
+  constructor(
+    public settings: Settings,
+    readonly sockets: readonly Listener[],
+    private readonly deps: ArbiterDeps,
+  ) {
+    super();
+    this.desiredWorkers = settings.workers;
+    this.startedAt = deps.now();
+  }
+
+  /** Enqueues an event; events are handled strictly one after another, never nested. */
+  enqueue(event: ArbiterEvent): void {
+    this.#queue.push(event);
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#handle(next);
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  start(): void {
+    this.deps.log.info(`Starting nodicorn (pid: ${process.pid}) with ${this.desiredWorkers} worker(s)`);
+    this.#maintainWorkers();
+  }
+
+  #handle(event: ArbiterEvent): void {
+    switch (event.type) {
+      case 'signal':
+        return this.#onSignal(event.signal);
+      case 'message':
+        return this.#onMessage(event.worker, event.message);
+      case 'blocked':
+        event.worker.blocked = event.report;
+        return;
+      case 'exit':
+        return this.#onExit(event.worker, event.code, event.signal);
+      case 'tick':
+        return this.#onTick();
+    }
+  }
+
+  #setState(next: MasterState): void {
+    if (next === this.state) return;
+    this.state = transition(MASTER_TRANSITIONS, 'master', this.state, next);
+    this.deps.log.debug(`master state -> ${next}`);
+    this.emit('state', next);
+  }
+
+  #setWorkerState(worker: WorkerRecord, next: WorkerState): void {
+    worker.state = transition(WORKER_TRANSITIONS, 'worker', worker.state, next);
+    this.deps.log.debug(`worker ${worker.process.pid} state -> ${next}`);
+  }
+
+  // ---- signals (Gunicorn's table) -------------------------------------------------------------
+
+  #onSignal(signal: NodeJS.Signals): void {
+    if (this.state === 'stopping' || this.state === 'halted') {
+      // A second INT/QUIT during a graceful stop hurries it up, as Gunicorn does.
+      if (signal === 'SIGINT' || signal === 'SIGQUIT') this.#stop(false, this.#exitCode, 'second stop signal');
+      return;
+    }
+    switch (signal) {
+      case 'SIGTERM':
+        return this.#stop(true, EXIT.OK, 'SIGTERM');
+      case 'SIGINT':
+      case 'SIGQUIT':
+        return this.#stop(false, EXIT.OK, signal);
+      case 'SIGHUP':
+        return this.reload();
+      case 'SIGTTIN':
+        this.desiredWorkers++;
+        this.deps.log.info(`SIGTTIN: workers ${this.desiredWorkers - 1} -> ${this.desiredWorkers}`);
+        return this.#maintainWorkers();
+      case 'SIGTTOU':
+        if (this.desiredWorkers <= 1) {
+          this.deps.log.info('SIGTTOU ignored: nodicorn keeps at least one worker');
+          return;
+        }
+        this.desiredWorkers--;
+        this.deps.log.info(`SIGTTOU: workers ${this.desiredWorkers + 1} -> ${this.desiredWorkers}`);
+        return this.#maintainWorkers();
+      case 'SIGUSR1':
+        this.deps.log.info('SIGUSR1: reopening log files');
+        this.deps.reopenLogs?.();
+        for (const worker of this.#live()) worker.process.kill('SIGUSR1');
+        return;
+      default:
+        this.deps.log.debug(`ignoring ${signal}`);
+    }
+  }
+
+  // ---- worker reports ---------------------------------------------------------------------------
+
+  #onMessage(worker: WorkerRecord, message: WorkerMessage): void {
+    worker.lastBeat = this.deps.now();
+    switch (message.type) {
+      case 'ready':
+        return this.#onReady(worker);
+      case 'heartbeat':
+        worker.requests = message.requests;
+        worker.rss = message.rss;
+        worker.oldest = message.oldest;
+        return;
+      case 'recycle':
+        if (worker.state === 'ready' && !worker.replacedBy && !worker.killed) this.replace(worker, message.reason);
+        return;
+    }
+  }
+
+  #onReady(worker: WorkerRecord): void {
+    if (worker.state !== 'booting') return;
+    this.#setWorkerState(worker, 'ready');
+    worker.readyAt = this.deps.now();
+    this.deps.log.info(`Worker ${worker.process.pid} ready (${worker.purpose}, booted in ${worker.readyAt - worker.spawnedAt} ms)`);
+    this.emit('worker:ready', worker);
+    const old = worker.replaces;
+    worker.replaces = undefined;
+    if (old && old.state !== 'exited') this.#retire(old);
+    this.#maintainWorkers();
+    this.#settle();
+  }
+
+  /** booting → running once every first worker is up; reloading → running once no reload is pending. */
+  #settle(): void {
+    const pending = [...this.workers.values()].some((w) => w.state === 'booting' && (w.purpose === 'boot' || w.purpose === 'reload'));
+    if (pending) return;
+    if (this.state === 'booting') {
+      this.#setState('running');
+      const where = this.sockets.map((l) => l.label).join(', ');
+      this.deps.log.info(`Ready: ${this.#capacity().length} worker(s) serving ${where}`);
+    } else if (this.state === 'reloading') {
+      this.#setState('running');
+      this.deps.log.info(`Reload complete: ${this.#capacity().length} worker(s) serving`);
+    }
+  }
+
+  #onExit(worker: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    const wasState = worker.state;
+    this.#setWorkerState(worker, 'exited');
+    this.workers.delete(worker.process.pid);
+    this.emit('worker:exit', worker, code, signal);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (this.state === 'stopping' || this.state === 'halted') {
+      this.deps.log.info(`Worker ${worker.process.pid} exited (${how})`);
+      return this.#finishStopIfDone();
+    }
+    // A boot failure's replacement bookkeeping: the worker it stood in for counts again.
+    if (worker.replaces) {
+      worker.replaces.replacedBy = undefined;
+      worker.replaces.replaceRetryAt = this.deps.now() + 5_000;
+    }
+    if (wasState === 'booting') {
+      const reason = code === EXIT.APP_LOAD_ERROR ? 'App failed to load' : 'Worker failed to boot';
+      if (this.state === 'booting') {
+        const exitCode = code === EXIT.APP_LOAD_ERROR ? EXIT.APP_LOAD_ERROR : EXIT.WORKER_BOOT_ERROR;
+        this.deps.log.error(`Worker ${worker.process.pid} exited before it was ready (${how}). ${reason}: halting.`);
+        return this.#stop(true, exitCode, reason);
+      }
+      // A running server keeps serving on its old workers: a broken deploy must not take it down.
+      this.deps.log.error(`Worker ${worker.process.pid} (${worker.purpose}) exited before it was ready (${how}). ${reason}; the running workers keep serving.`);
+      this.#crashTimes.push(this.deps.now());
+      this.#respawnAt = this.deps.now() + Math.max(1_000, respawnDelayMs(this.#crashTimes, this.deps.now()));
+      this.#settle();
+      return this.#maintainWorkers();
+    }
+    if (wasState === 'retiring' || worker.killed) {
+      this.deps.log.info(`Worker ${worker.process.pid} exited (${how})`);
+      return this.#maintainWorkers();
+    }
+    this.restarts++;
+    this.#crashTimes = [...this.#crashTimes.filter((t) => this.deps.now() - t < 60_000), this.deps.now()];
+    const delay = respawnDelayMs(this.#crashTimes, this.deps.now());
+    this.#respawnAt = this.deps.now() + delay;
+    this.deps.log.error(`Worker ${worker.process.pid} died unexpectedly (${how}); replacing it${delay ? ` in ${delay} ms` : ''}`);
+    this.#maintainWorkers();
+  }
+
+  // ---- timers -----------------------------------------------------------------------------------
+
+  #onTick(): void {
+    const now = this.deps.now();
+    if (this.state === 'stopping') {
+      if (now >= this.#stopDeadline) {
+        for (const worker of this.workers.values()) {
+          this.deps.log.warning(`Worker ${worker.process.pid} still running at the stop deadline; sending SIGKILL`);
+          worker.process.kill('SIGKILL');
+        }
+        this.#stopDeadline = Infinity;
+      }
+      return;
+    }
+    const timeoutMs = this.settings.timeout * 1000;
+    for (const worker of this.workers.values()) {
+      if (worker.killed) continue;
+      if (worker.state === 'retiring' && worker.retireDeadline !== undefined && now >= worker.retireDeadline) {
+        this.deps.log.warning(`Worker ${worker.process.pid} did not finish within graceful_timeout (${this.settings.gracefulTimeout}s); sending SIGKILL`);
+        worker.killed = true;
+        worker.process.kill('SIGKILL');
+      } else if (timeoutMs > 0 && worker.state === 'ready' && now - worker.lastBeat > timeoutMs) {
+        this.#timeoutKill(worker, now - worker.lastBeat);
+      } else if (timeoutMs > 0 && worker.state === 'booting' && now - worker.spawnedAt > Math.max(timeoutMs, 30_000)) {
+        this.deps.log.error(`Worker ${worker.process.pid} did not become ready within ${seconds(now - worker.spawnedAt)}; killing it`);
+        worker.process.kill('SIGKILL');
+      } else if (worker.state === 'ready' && worker.replaceRetryAt !== undefined && now >= worker.replaceRetryAt && !worker.replacedBy) {
+        worker.replaceRetryAt = undefined;
+        this.replace(worker, worker.replaceReason ?? 'retry');
+      }
+    }
+    this.#maintainWorkers();
+  }
+
+  /** The heartbeat is older than `timeout`: the worker's loop is stuck. Say where, then kill it. */
+  #timeoutKill(worker: WorkerRecord, silentMs: number): void {
+    const report = worker.blocked;
+    const request = report?.request ?? worker.oldest;
+    const serving = request ? ` while serving ${request.method} ${request.url} (started ${seconds(this.deps.now() - request.startedAt)} ago)` : '';
+    const stack = report?.stack.length ? `\nJavaScript stack where the event loop was blocked:\n    ${report.stack.join('\n    ')}` : report?.error ? ` (no stack: ${report.error})` : '';
+    this.deps.log.critical(`WORKER TIMEOUT (pid:${worker.process.pid}): event loop blocked for ${seconds(silentMs)}${serving}${stack}`);
+    worker.killed = true;
+    this.restarts++;
+    worker.process.kill('SIGKILL');
+    this.#maintainWorkers();
+  }
+
+  // ---- the one way to replace a worker ----------------------------------------------------------
+
+  /**
+   * Replaces a worker without losing capacity or requests: start the replacement, and only when it is
+   * ready retire the old one gracefully. HUP, max_requests and TTOU all come through here.
+   */
+  replace(worker: WorkerRecord, reason: string, purpose: SpawnPurpose = 'replace'): void {
+    if (worker.replacedBy || worker.state === 'retiring' || worker.state === 'exited' || worker.killed) return;
+    this.deps.log.info(`Replacing worker ${worker.process.pid}: ${reason}`);
+    worker.replaceReason = reason;
+    const replacement = this.#spawn(purpose, worker);
+    if (replacement) worker.replacedBy = replacement;
+    else worker.replaceRetryAt = this.deps.now() + 5_000;
+  }
+
+  /** HUP: every current worker is replaced by one running fresh code and settings. */
+  reload(settings?: Settings): void {
+    if (this.state !== 'running' && this.state !== 'reloading') return;
+    if (settings) {
+      this.settings = settings;
+      this.desiredWorkers = settings.workers;
+    }
+    this.deps.log.info('Handling signal: hup. Reloading workers');
+    this.#setState('reloading');
+    for (const worker of [...this.workers.values()]) {
+      if (worker.replacedBy && worker.replacedBy.state === 'booting') {
+        // Its pending replacement loaded the code before this HUP: replace it too once it is up.
+        worker.replacedBy.process.kill('SIGTERM');
+        worker.replacedBy = undefined;
+      }
+      if (worker.state === 'ready') this.replace(worker, 'reload', 'reload');
+    }
+    this.#settle();
+  }
+
+  #retire(worker: WorkerRecord): void {
+    if (worker.state === 'retiring' || worker.state === 'exited') return;
+    this.#setWorkerState(worker, 'retiring');
+    worker.retireDeadline = this.deps.now() + this.settings.gracefulTimeout * 1000 + 1000;
+    worker.process.kill('SIGTERM');
+  }
+
+  // ---- capacity ---------------------------------------------------------------------------------
+
+  #live(): WorkerRecord[] {
+    return [...this.workers.values()].filter((w) => w.state !== 'exited');
+  }
+
+  /** Workers that count toward -w: booting or ready, not on their way out, not already replaced. */
+  #capacity(): WorkerRecord[] {
+    return this.#live().filter((w) => (w.state === 'booting' || w.state === 'ready') && !w.killed && !w.replacedBy);
+  }
+
+  #maintainWorkers(): void {
+    if (this.state === 'stopping' || this.state === 'halted') return;
+    const capacity = this.#capacity();
+    if (capacity.length < this.desiredWorkers) {
+      if (this.deps.now() < this.#respawnAt) return;
+      const purpose: SpawnPurpose = this.state === 'booting' ? 'boot' : 'respawn';
+      for (let i = capacity.length; i < this.desiredWorkers; i++) if (!this.#spawn(purpose)) break;
+    } else if (capacity.length > this.desiredWorkers) {
+      // TTOU retires the oldest worker, as Gunicorn does.
+      const extra = capacity.sort((a, b) => a.id - b.id).slice(0, capacity.length - this.desiredWorkers);
+      for (const worker of extra) {
+        this.deps.log.info(`Retiring worker ${worker.process.pid} (workers -> ${this.desiredWorkers})`);
+        this.#retire(worker);
+      }
+    }
+  }
+
+  #spawn(purpose: SpawnPurpose, replaces?: WorkerRecord): WorkerRecord | undefined {
+    const id = this.#nextId++;
+    const s = this.settings;
+    let child: WorkerProcess;
+    try {
+      child = this.deps.spawn({
+        config: {
+          id,
+          app: s.app,
+          chdir: s.chdir,
+          backlog: s.backlog,
+          timeout: s.timeout,
+          gracefulTimeout: s.gracefulTimeout,
+          keepalive: s.keepalive,
+          maxRequests: maxRequestsFor(s.maxRequests, s.maxRequestsJitter),
+          accesslog: s.accesslog,
+          accessLogFormat: s.accessLogFormat,
+          errorlog: s.errorlog,
+          loglevel: s.loglevel,
+          procName: s.procName ?? s.app,
+        },
+        listenerFds: this.sockets.map((l) => l.fd),
+        env: this.deps.workerEnv(),
+        ...this.deps.identity,
+      });
+    } catch (err) {
+      this.deps.log.error(`Could not start a worker: ${(err as Error).message}`);
+      this.#respawnAt = this.deps.now() + 1_000;
+      return undefined;
+    }
+    const now = this.deps.now();
+    const worker: WorkerRecord = { id, process: child, purpose, spawnedAt: now, state: 'booting', lastBeat: now, requests: 0, rss: 0, oldest: null, ...(replaces ? { replaces } : {}) };
+    this.workers.set(child.pid, worker);
+    child.onMessage((message) => this.enqueue({ type: 'message', worker, message }));
+    child.onBlocked((report) => this.enqueue({ type: 'blocked', worker, report }));
+    child.onExit((code, signal) => this.enqueue({ type: 'exit', worker, code, signal }));
+    this.deps.log.info(`Booting worker with pid: ${child.pid}`);
+    return worker;
+  }
+
+  // ---- stopping ---------------------------------------------------------------------------------
+
+  #stop(graceful: boolean, exitCode: number, why: string): void {
+    if (this.state !== 'stopping') {
+      this.deps.log.info(`Handling signal: ${why.replace(/^SIG/, '').toLowerCase()}. ${graceful ? 'Graceful' : 'Fast'} stop`);
+      this.#setState('stopping');
+      this.#exitCode = exitCode;
+    }
+    const waitMs = graceful ? this.settings.gracefulTimeout * 1000 + 1000 : 2000;
+    this.#stopDeadline = Math.min(this.#stopDeadline || Infinity, this.deps.now() + waitMs);
+    for (const worker of this.#live()) worker.process.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
+    this.#finishStopIfDone();
+  }
+
+  #finishStopIfDone(): void {
+    if (this.state !== 'stopping' || this.workers.size > 0) return;
+    this.#setState('halted');
+    this.deps.log.info(`Shutting down: Master (exit ${this.#exitCode})`);
+    this.deps.onHalt(this.#exitCode);
+  }
+
+  /** A snapshot for status displays. */
+  snapshot() {
+    return {
+      state: this.state,
+      pid: process.pid,
+      uptimeMs: this.deps.now() - this.startedAt,
+      desiredWorkers: this.desiredWorkers,
+      restarts: this.restarts,
+      workers: [...this.workers.values()].map((w) => ({
+        id: w.id,
+        pid: w.process.pid,
+        state: w.state,
+        requests: w.requests,
+        rss: w.rss,
+        heartbeatAgeMs: this.deps.now() - w.lastBeat,
+      })),
+    };
+  }
+}

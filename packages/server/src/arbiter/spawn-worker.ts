@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { WORKER_ENV, isWorkerMessage, type BlockedReport, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+
+/** What the arbiter needs of a worker process; the real one wraps a ChildProcess. */
+export interface WorkerProcess {
+  readonly pid: number;
+  kill(signal: NodeJS.Signals): void;
+  onMessage(listener: (message: WorkerMessage) => void): void;
+  onBlocked(listener: (report: BlockedReport) => void): void;
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+}
+
+export interface SpawnRequest {
+  readonly config: Omit<WorkerConfig, 'listenFds' | 'watchdogFd'>;
+  readonly listenerFds: readonly number[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export type SpawnWorker = (request: SpawnRequest) => WorkerProcess;
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+const WATCHDOG_FD = 4;
+const FIRST_LISTEN_FD = 5;
+
+/** Inspector flags would make every worker fight the master for the debug port. */
+const inheritableExecArgv = () => process.execArgv.filter((arg) => !/^--inspect(-brk|-port)?(=|$)/.test(arg));
+
+/**
+ * The one way a worker process is started. Descriptors: 0 ignored, 1–2 the master's, 3 the IPC
+ * channel, 4 the watchdog's pipe, 5… the listening sockets in --bind order.
+ */
+export const spawnWorker: SpawnWorker = (request) => {
+  const listenFds = request.listenerFds.map((_, i) => FIRST_LISTEN_FD + i);
+  const config: WorkerConfig = { ...request.config, listenFds, watchdogFd: WATCHDOG_FD };
+  const child: ChildProcess = spawn(process.execPath, [...inheritableExecArgv(), WORKER_ENTRY], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe', ...request.listenerFds],
+    env: { ...request.env, [WORKER_ENV]: JSON.stringify(config) },
+    cwd: request.config.chdir,
+    ...(request.uid !== undefined ? { uid: request.uid } : {}),
+    ...(request.gid !== undefined ? { gid: request.gid } : {}),
+  });
+  if (child.pid === undefined) throw new Error('worker process could not be spawned');
+  const pid = child.pid;
+  const watchdogPipe = child.stdio[WATCHDOG_FD] as Readable | null;
+  return {
+    pid,
+    kill(signal) {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    },
+    onMessage(listener) {
+      child.on('message', (message) => {
+        if (isWorkerMessage(message)) listener(message);
+      });
+    },
+    onBlocked(listener) {
+      if (!watchdogPipe) return;
+      createInterface({ input: watchdogPipe }).on('line', (line) => {
+        try {
+          listener(JSON.parse(line) as BlockedReport);
+        } catch {
+          // a torn line from a worker killed mid-write
+        }
+      });
+    },
+    onExit(listener) {
+      child.on('error', () => undefined);
+      child.once('exit', listener);
+    },
+  };
+};

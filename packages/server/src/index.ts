@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './settings/index.js';
+export { parseEntrySpec, parseLiteralArgs, type EntrySpec } from './app/entry-spec.js';
+export { loadApp, resolveModule } from './app/load-app.js';
+export { parseBind, formatBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
+export { bindListener, bindAll, type Listener } from './sockets/listeners.js';
+export { Arbiter, type WorkerRecord, type ArbiterDeps } from './arbiter/arbiter.js';
+export { startMaster, checkConfig, listenerSpecs, workerEnvironment, MASTER_SIGNALS, type RunningMaster } from './master.js';
+export { ErrorLog, formatErrorLine, logTimestamp } from './logging/error-log.js';
+export { AccessLog, formatAccessLine, accessAtoms, accessTimestamp } from './logging/access-log.js';
+export type { WorkerConfig, WorkerMessage, BlockedReport, RequestInfo } from './protocol.js';

@@ -1,0 +1,102 @@
+import { parseEntrySpec } from './app/entry-spec.js';
+import { loadApp, resolveModule } from './app/load-app.js';
+import { Arbiter } from './arbiter/arbiter.js';
+import { removePidfile, writePidfile } from './arbiter/pidfile.js';
+import { spawnWorker } from './arbiter/spawn-worker.js';
+import { resolveIdentity } from './arbiter/users.js';
+import { EXIT, NodicornError } from './errors.js';
+import { ErrorLog } from './logging/error-log.js';
+import type { Settings } from './settings/definitions.js';
+import { parseBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
+import { bindAll, type Listener } from './sockets/listeners.js';
+
+/** The signals the master acts on (Gunicorn's table); everything else keeps Node's default. */
+export const MASTER_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGWINCH'];
+
+/** Which sockets to serve: systemd's inherited ones when they are for us, else every --bind. */
+export function listenerSpecs(settings: Settings, env: NodeJS.ProcessEnv, pid: number): BindSpec[] {
+  const inherited = systemdFds(env, pid);
+  if (inherited.length > 0) return inherited.map((fd) => ({ kind: 'fd', fd }));
+  return settings.bind.map(parseBind);
+}
+
+/** The workers' environment: the master's, less systemd's activation variables, plus -e KEY=VALUE. */
+export function workerEnvironment(settings: Settings, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  delete out.LISTEN_FDS;
+  delete out.LISTEN_PID;
+  delete out.LISTEN_FDNAMES;
+  for (const pair of settings.rawEnv) {
+    const eq = pair.indexOf('=');
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --check-config: the settings parsed; now load the app once, in this process, and report. */
+export async function checkConfig(settings: Settings): Promise<number> {
+  await loadApp(parseEntrySpec(settings.app), settings.chdir);
+  return EXIT.OK;
+}
+
+export interface RunningMaster {
+  readonly arbiter: Arbiter;
+  readonly listeners: readonly Listener[];
+  /** Resolves with the exit code once the master has halted. */
+  readonly halted: Promise<number>;
+}
+
+/**
+ * Starts a master: validate what can be validated before forking (entry spec, module path,
+ * pidfile, sockets, users), then hand over to the arbiter. Throws a NodicornError for anything a user
+ * must fix; nothing is left running or bound when it does.
+ */
+export async function startMaster(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<RunningMaster> {
+  const log = new ErrorLog(settings.errorlog, settings.loglevel);
+  process.chdir(settings.chdir);
+  // Fail in one line here rather than in every worker: a missing module cannot become importable.
+  resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
+  const identity = resolveIdentity(settings.user, settings.group);
+  const specs = listenerSpecs(settings, env, process.pid);
+  if (settings.pidfile) writePidfile(settings.pidfile);
+  let listeners: Listener[];
+  try {
+    listeners = await bindAll(specs, { umask: settings.umask, log: (m) => log.info(m) });
+  } catch (err) {
+    if (settings.pidfile) removePidfile(settings.pidfile);
+    throw err;
+  }
+  process.title = `nodicorn: master [${settings.procName ?? settings.app}]`;
+  for (const listener of listeners) log.info(`Listening at: ${listener.label} (${process.pid})`);
+
+  let resolveHalted!: (code: number) => void;
+  const halted = new Promise<number>((resolve) => (resolveHalted = resolve));
+  const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
+  const signalHandlers = new Map<NodeJS.Signals, () => void>();
+  const arbiter: Arbiter = new Arbiter(settings, listeners, {
+    spawn: spawnWorker,
+    log,
+    now: Date.now,
+    workerEnv: () => workerEnvironment(arbiter.settings, env),
+    identity,
+    reopenLogs: () => log.reopen(),
+    onHalt: (code) => {
+      clearInterval(ticker);
+      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+      for (const listener of listeners) listener.close();
+      if (settings.pidfile) removePidfile(settings.pidfile);
+      log.close();
+      resolveHalted(code);
+    },
+  });
+  for (const signal of MASTER_SIGNALS) {
+    const handler = () => arbiter.enqueue({ type: 'signal', signal });
+    signalHandlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  const ticker = setInterval(() => arbiter.enqueue({ type: 'tick' }), tickMs);
+  arbiter.start();
+  return { arbiter, listeners, halted };
+}
+
+export { NodicornError };

@@ -1,0 +1,61 @@
+/**
+ * What master and workers say to each other. Master → worker control uses signals, as Gunicorn does
+ * (TERM graceful, QUIT fast, USR1 reopen logs), so it works even when the IPC channel is busy;
+ * worker → master reports go over the IPC channel, except the watchdog's, which has its own pipe
+ * because it must get through while the worker's event loop is blocked.
+ */
+
+/** Everything a worker needs, passed in its environment as JSON (NODICORN_WORKER). */
+export interface WorkerConfig {
+  readonly id: number;
+  readonly app: string;
+  readonly chdir: string;
+  /** Descriptors of the listening sockets, in --bind order. */
+  readonly listenFds: readonly number[];
+  /** Write end of the watchdog's pipe to the master. */
+  readonly watchdogFd: number;
+  readonly backlog: number;
+  readonly timeout: number;
+  readonly gracefulTimeout: number;
+  readonly keepalive: number;
+  /** max_requests with this worker's jitter already added; 0 is off. */
+  readonly maxRequests: number;
+  readonly accesslog: string | null;
+  readonly accessLogFormat: string;
+  readonly errorlog: string;
+  readonly loglevel: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  readonly procName: string;
+}
+
+/** The request a worker is serving, as the master shows it in a timeout report. */
+export interface RequestInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly startedAt: number;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | {
+      readonly type: 'heartbeat';
+      readonly requests: number;
+      readonly rss: number;
+      readonly inflight: number;
+      readonly oldest: RequestInfo | null;
+    }
+  | { readonly type: 'recycle'; readonly reason: string };
+
+/** What the watchdog thread writes to its pipe, one JSON object per line. */
+export interface BlockedReport {
+  readonly type: 'blocked';
+  readonly blockedMs: number;
+  readonly request: RequestInfo | null;
+  readonly stack: readonly string[];
+  readonly error?: string;
+}
+
+export const WORKER_ENV = 'NODICORN_WORKER';
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,42 @@
+import { SETTING_KEYS, SETTINGS } from './definitions.js';
+import type { SettingSpec } from './types.js';
+
+function describeDefault(spec: SettingSpec<unknown>): string {
+  if (spec.defaultDoc) return spec.defaultDoc;
+  return JSON.stringify(spec.default);
+}
+
+/** The options part of `nodicorn --help`, grouped by section, derived from the settings list. */
+export function settingsHelp(): string {
+  const sections = new Map<string, string[]>();
+  for (const key of SETTING_KEYS) {
+    const spec = SETTINGS[key] as SettingSpec<unknown>;
+    if (spec.flags.length === 0) continue;
+    const usage = spec.flags.join(', ') + (spec.boolean ? '' : ` ${spec.type.meta}`);
+    const line = `  ${usage.padEnd(34)} ${spec.doc} [default: ${describeDefault(spec)}]`;
+    sections.set(spec.section, [...(sections.get(spec.section) ?? []), line]);
+  }
+  return [...sections].map(([section, lines]) => `${section}:\n${lines.join('\n')}`).join('\n\n');
+}
+
+/** docs/settings.md, generated from the same list; a test fails when the committed file is stale. */
+export function settingsMarkdown(): string {
+  const rows = SETTING_KEYS.map((key) => {
+    const spec = SETTINGS[key] as SettingSpec<unknown>;
+    const flags = spec.flags.map((f) => `\`${f}\``).join(', ');
+    const cell = (s: string) => s.replace(/\|/g, '\\|');
+    return `| \`${spec.name}\` | \`${key}\` | ${flags} | ${cell(describeDefault(spec))} | ${cell(spec.doc)} |`;
+  });
+  return [
+    '# Settings',
+    '',
+    'Generated from `packages/server/src/settings/definitions.ts` by `pnpm --filter @nodicorn/server gen:docs`. Do not edit by hand.',
+    '',
+    'Precedence, as Gunicorn: defaults and environment (`WEB_CONCURRENCY`, `PORT`) < `NODICORN_CMD_ARGS` < command line.',
+    '',
+    '| setting | config key | flags | default | description |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

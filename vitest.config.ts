@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run covers the whole monorepo. Logic tests sit beside the code (`src/**/*.test.ts`);
+// process tests (real children, sockets, signals) live in each package's `test/` folder and run
+// against the built `dist/`, so `pnpm test` builds first.
+const project = (name: string, root: string) => ({
+  test: {
+    name,
+    root,
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: 2,
+    projects: [
+      project('adapters', 'packages/adapters'),
+      project('server', 'packages/server'),
+      project('proxy', 'packages/proxy'),
+      project('cli', 'packages/cli'),
+    ],
+  },
+});
