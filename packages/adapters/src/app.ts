@@ -19,3 +19,13 @@ export interface App {
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * What the server tells an adapter about its environment. `trustProxy` is the server's
+ * forwarded_allow_ips decision for one peer address (undefined for a Unix-socket peer): adapters
+ * pass it to the framework (Express `trust proxy`, Koa `app.proxy`) so an app behind a trusted proxy
+ * sees the client's address and scheme, and one behind an untrusted peer does not.
+ */
+export interface AdapterOptions {
+  readonly trustProxy?: (address: string | undefined) => boolean;
+}

@@ -1,2 +1,2 @@
-export type { App, RequestListener } from './app.js';
+export type { App, RequestListener, AdapterOptions } from './app.js';
 export { toApp, isApp, fromListener, describeValue, NotAnAppError } from './to-app.js';

@@ -1,4 +1,4 @@
-import type { App, RequestListener } from './app.js';
+import type { AdapterOptions, App, RequestListener } from './app.js';
 
 /** Thrown when an export is none of the shapes nodicorn can serve. */
 export class NotAnAppError extends TypeError {
@@ -33,7 +33,7 @@ export function fromListener(listener: RequestListener): App {
 }
 
 /** Turns whatever a module exported into an App, or throws NotAnAppError saying what was found. */
-export function toApp(exported: unknown): App {
+export function toApp(exported: unknown, _options: AdapterOptions = {}): App {
   if (isApp(exported)) return exported;
   if (typeof exported === 'function') return fromListener(exported as RequestListener);
   throw new NotAnAppError(describeValue(exported));

@@ -1,7 +1,20 @@
 import { reportFatal, serve } from './serve.js';
 
-/** The `nodicorn` command. Subcommands (proxy, stack, status, deploy) join here as they land. */
+export interface Command {
+  /** Runs the subcommand with the arguments after its name; resolves with the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/**
+ * Subcommands, loaded only when used so `nodicorn APP` starts no faster or slower for them. Anything
+ * else is `nodicorn [OPTIONS] APP`, as `gunicorn [OPTIONS] APP`.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {};
+
 async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  const load = first !== undefined ? COMMANDS[first] : undefined;
+  if (load) return (await load()).run(rest);
   return serve(argv);
 }
 

@@ -9,3 +9,4 @@ export { startMaster, checkConfig, listenerSpecs, workerEnvironment, MASTER_SIGN
 export { ErrorLog, formatErrorLine, logTimestamp } from './logging/error-log.js';
 export { AccessLog, formatAccessLine, accessAtoms, accessTimestamp } from './logging/access-log.js';
 export type { WorkerConfig, WorkerMessage, BlockedReport, RequestInfo } from './protocol.js';
+export { compileTrust, parseAllowList } from './trust.js';

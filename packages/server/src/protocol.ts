@@ -25,6 +25,7 @@ export interface WorkerConfig {
   readonly errorlog: string;
   readonly loglevel: 'debug' | 'info' | 'warning' | 'error' | 'critical';
   readonly procName: string;
+  readonly forwardedAllowIps: string;
 }
 
 /** The request a worker is serving, as the master shows it in a timeout report. */

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeValue, NotAnAppError, toApp, type App } from '@nodicorn/adapters';
+import { describeValue, NotAnAppError, toApp, type AdapterOptions, type App } from '@nodicorn/adapters';
 import { AppLoadError, EXIT } from '../errors.js';
 import type { EntrySpec } from './entry-spec.js';
 
@@ -38,7 +38,7 @@ export function resolveModule(module: string, chdir: string): string {
  * was found; a module that throws on import is a boot failure (3), a missing or wrong export a load
  * failure (4), as the issue asks.
  */
-export async function loadApp(spec: EntrySpec, chdir: string): Promise<App> {
+export async function loadApp(spec: EntrySpec, chdir: string, options: AdapterOptions = {}): Promise<App> {
   const file = resolveModule(spec.module, chdir);
   let namespace: Record<string, unknown>;
   try {
@@ -76,7 +76,7 @@ export async function loadApp(spec: EntrySpec, chdir: string): Promise<App> {
     }
   }
   try {
-    return toApp(value);
+    return toApp(value, options);
   } catch (err) {
     if (err instanceof NotAnAppError) {
       throw new AppLoadError('ERR_APP_EXPORT', `${file}:${exportName}${spec.args ? '()' : ''} is not an app: ${err.message}`, EXIT.APP_LOAD_ERROR);

@@ -400,6 +400,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
           errorlog: s.errorlog,
           loglevel: s.loglevel,
           procName: s.procName ?? s.app,
+          forwardedAllowIps: s.forwardedAllowIps,
         },
         listenerFds: this.sockets.map((l) => l.fd),
         env: this.deps.workerEnv(),

@@ -192,6 +192,19 @@ export const SETTINGS = {
     default: DEFAULT_ACCESS_LOG_FORMAT,
     doc: "The access log line, in Gunicorn's atoms (%(h)s %(r)s %(s)s %(b)s %(D)s %({header}i)s …).",
   }),
+  forwardedAllowIps: setting<string>({
+    name: 'forwarded_allow_ips',
+    section: 'Security',
+    flags: ['--forwarded-allow-ips'],
+    type: { ...stringType, meta: 'ADDRESSES' },
+    default: (env) => env.FORWARDED_ALLOW_IPS ?? '127.0.0.1,::1',
+    defaultDoc: "$FORWARDED_ALLOW_IPS or '127.0.0.1,::1'",
+    validate: (v) => {
+      const bad = v.split(',').map((s) => s.trim()).filter(Boolean).find((s) => s !== '*' && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s));
+      return bad ? `"${bad}" is not an IP address, a CIDR range or *` : undefined;
+    },
+    doc: 'Comma-separated peers (addresses, CIDR ranges, or *) trusted to set X-Forwarded-* headers. Unix-socket peers are always trusted.',
+  }),
   procName: setting<string | null>({
     name: 'proc_name',
     section: 'Process naming',

@@ -5,6 +5,7 @@ import { AppLoadError, EXIT } from '../errors.js';
 import { AccessLog } from '../logging/access-log.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { WORKER_ENV, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import { compileTrust, parseAllowList } from '../trust.js';
 import { RequestTracker, TRACKER_GLOBAL } from './request-tracker.js';
 import { WorkerHttp } from './serve.js';
 import { startWatchdog } from './watchdog.js';
@@ -31,7 +32,7 @@ function describe(err: unknown): string {
 
 let app: App;
 try {
-  app = await loadApp(parseEntrySpec(config.app), config.chdir);
+  app = await loadApp(parseEntrySpec(config.app), config.chdir, { trustProxy: compileTrust(parseAllowList(config.forwardedAllowIps)) });
 } catch (err) {
   if (err instanceof AppLoadError) {
     log.error(`${err.message}${err.cause instanceof Error && err.cause.stack ? `\n${err.cause.stack}` : ''}`);
