@@ -8,8 +8,11 @@ import type { Duplex } from 'node:stream';
  * run with no translation.
  */
 export interface App {
-  /** Handle one HTTP request. Errors thrown synchronously become a 500; the worker lives on. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Handle one HTTP request. A thrown error, or a rejected promise when the handler is async,
+   * becomes a 500 (or a closed connection if the response had started); the worker lives on.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
   /** Handle an `Upgrade` request (WebSocket). Without it, upgrade requests are refused. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Runs once per worker after the app is loaded and before the worker accepts. Throwing fails the boot. */
@@ -18,7 +21,7 @@ export interface App {
   shutdown?(): void | Promise<void>;
 }
 
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /**
  * What the server tells an adapter about its environment. `trustProxy` is the server's

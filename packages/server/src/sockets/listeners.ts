@@ -1,5 +1,6 @@
 import { fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { NodicornError } from '../errors.js';
@@ -88,6 +89,17 @@ function bindOnce(spec: BindSpec, umask: number): ServerHandle | string {
     }
   } else if (spec.kind === 'tcp') {
     result = create(spec.host, spec.port, net.isIP(spec.host) || 4);
+    // libuv defers a bind's EADDRINUSE to listen() (uv__tcp_bind's delayed_error), and the master never
+    // listens: a socket that failed to bind is left unbound, and a worker's listen() would then pick a
+    // random port. An unbound socket reports port 0, so that is how a failed bind shows here.
+    if (typeof result !== 'number') {
+      const address: { port?: number } = {};
+      result.getsockname?.(address);
+      if (!address.port) {
+        result.close();
+        result = -constants.errno.EADDRINUSE;
+      }
+    }
   } else {
     throw new Error('fd binds are inherited, not bound');
   }

@@ -65,11 +65,15 @@ export class WorkerHttp {
       this.options.onServed?.(tracker.served);
     });
     tracker.current = info;
-    try {
-      app.handle(req, res);
-    } catch (err) {
+    const fail = (err: unknown) => {
       log.error(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       failResponse(res);
+    };
+    try {
+      const result = app.handle(req, res);
+      if (result && typeof result.then === 'function') result.then(undefined, fail);
+    } catch (err) {
+      fail(err);
     } finally {
       tracker.current = null;
     }

@@ -13,8 +13,9 @@ interface CallFrame {
 
 const { shared, reportFd, thresholdMs } = workerData as { shared: SharedArrayBuffer; reportFd: number; thresholdMs: number };
 const stamp = new BigInt64Array(shared);
+// Connected only while capturing: an idle session would make the worker print "Waiting for the
+// debugger to disconnect..." at every exit.
 const session = new Session();
-session.connectToMainThread();
 
 function post<T>(method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -40,6 +41,15 @@ const READ_REQUEST = `(() => { const t = globalThis.${TRACKER_GLOBAL}; const r =
 
 /** Pauses the main thread, reads where it is and what it serves, resumes it. */
 async function capture(blockedMs: number): Promise<BlockedReport> {
+  session.connectToMainThread();
+  try {
+    return await captureConnected(blockedMs);
+  } finally {
+    session.disconnect();
+  }
+}
+
+async function captureConnected(blockedMs: number): Promise<BlockedReport> {
   const paused = new Promise<CallFrame[]>((resolve) => {
     session.once('Debugger.paused', (message) => resolve((message.params as { callFrames: CallFrame[] }).callFrames));
   });

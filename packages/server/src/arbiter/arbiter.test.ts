@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import type { BlockedReport, WorkerMessage } from '../protocol.js';
+import { defaultSettings } from '../settings/resolve.js';
+import type { Settings } from '../settings/definitions.js';
+import { Arbiter } from './arbiter.js';
+import type { SpawnRequest, WorkerProcess } from './spawn-worker.js';
+
+/** A worker process that exists only in memory: the test plays its part. */
+class FakeWorker implements WorkerProcess {
+  signals: NodeJS.Signals[] = [];
+  #message?: (m: WorkerMessage) => void;
+  #blocked?: (r: BlockedReport) => void;
+  #exit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  constructor(
+    readonly pid: number,
+    readonly request: SpawnRequest,
+  ) {}
+  kill(signal: NodeJS.Signals) {
+    this.signals.push(signal);
+  }
+  onMessage(l: (m: WorkerMessage) => void) {
+    this.#message = l;
+  }
+  onBlocked(l: (r: BlockedReport) => void) {
+    this.#blocked = l;
+  }
+  onExit(l: (code: number | null, signal: NodeJS.Signals | null) => void) {
+    this.#exit = l;
+  }
+  send(m: WorkerMessage) {
+    this.#message!(m);
+  }
+  block(r: BlockedReport) {
+    this.#blocked!(r);
+  }
+  exit(code: number | null, signal: NodeJS.Signals | null = null) {
+    this.#exit!(code, signal);
+  }
+}
+
+function setup(overrides: Partial<Settings> = {}) {
+  let now = 1_000_000;
+  let nextPid = 100;
+  const spawned: FakeWorker[] = [];
+  const lines: string[] = [];
+  const halts: number[] = [];
+  const log = Object.fromEntries(['debug', 'info', 'warning', 'error', 'critical'].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as never;
+  const settings = { ...defaultSettings({}), app: 'app.js', workers: 2, timeout: 10, gracefulTimeout: 5, ...overrides };
+  const arbiter = new Arbiter(settings, [], {
+    spawn: (request) => {
+      const worker = new FakeWorker(nextPid++, request);
+      spawned.push(worker);
+      return worker;
+    },
+    log,
+    now: () => now,
+    workerEnv: () => ({}),
+    identity: {},
+    onHalt: (code) => halts.push(code),
+  });
+  const live = () => spawned.filter((w) => arbiter.workers.has(w.pid));
+  return {
+    arbiter,
+    spawned,
+    lines,
+    halts,
+    live,
+    advance: (ms: number) => {
+      now += ms;
+      arbiter.enqueue({ type: 'tick' });
+    },
+    signal: (signal: NodeJS.Signals) => arbiter.enqueue({ type: 'signal', signal }),
+    readyAll: () => spawned.filter((w) => arbiter.workers.get(w.pid)?.state === 'booting').forEach((w) => w.send({ type: 'ready' })),
+  };
+}
+
+describe('Arbiter', () => {
+  it('boots the workers and is running once all are ready', () => {
+    const t = setup();
+    t.arbiter.start();
+    expect(t.spawned).toHaveLength(2);
+    expect(t.arbiter.state).toBe('booting');
+    t.spawned[0]!.send({ type: 'ready' });
+    expect(t.arbiter.state).toBe('booting');
+    t.spawned[1]!.send({ type: 'ready' });
+    expect(t.arbiter.state).toBe('running');
+  });
+
+  it('halts with exit 3 when a worker dies before it was ever ready, 4 when the app could not load', () => {
+    for (const [code, expected] of [[3, 3], [4, 4], [1, 3]] as const) {
+      const t = setup();
+      t.arbiter.start();
+      t.spawned[0]!.exit(code);
+      expect(t.arbiter.state).toBe('stopping');
+      expect(t.spawned[1]!.signals).toEqual(['SIGTERM']);
+      t.spawned[1]!.exit(0);
+      expect(t.halts).toEqual([expected]);
+      expect(t.spawned).toHaveLength(2); // no respawn loop
+    }
+  });
+
+  it('replaces a crashed worker at once, then backs off on repeated crashes', () => {
+    const t = setup({ workers: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.spawned[0]!.exit(null, 'SIGKILL');
+    expect(t.spawned).toHaveLength(2);
+    t.readyAll();
+    t.spawned[1]!.exit(1);
+    expect(t.spawned).toHaveLength(2); // second crash within the window waits
+    t.advance(150);
+    expect(t.spawned).toHaveLength(3);
+    expect(t.arbiter.restarts).toBe(2);
+  });
+
+  it('replaces on HUP without losing capacity: old workers retire only when their replacements are ready', () => {
+    const t = setup();
+    t.arbiter.start();
+    t.readyAll();
+    const [a, b] = t.spawned;
+    t.signal('SIGHUP');
+    expect(t.arbiter.state).toBe('reloading');
+    expect(t.spawned).toHaveLength(4);
+    expect(a!.signals).toEqual([]);
+    t.spawned[2]!.send({ type: 'ready' });
+    expect(a!.signals).toEqual(['SIGTERM']);
+    expect(b!.signals).toEqual([]);
+    t.spawned[3]!.send({ type: 'ready' });
+    expect(b!.signals).toEqual(['SIGTERM']);
+    expect(t.arbiter.state).toBe('running');
+    a!.exit(0);
+    b!.exit(0);
+    expect(t.spawned).toHaveLength(4); // retired workers are not respawned
+  });
+
+  it('keeps the old workers when the new code fails to boot after HUP', () => {
+    const t = setup({ workers: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGHUP');
+    t.spawned[1]!.exit(3);
+    expect(t.arbiter.state).toBe('running');
+    expect(t.spawned[0]!.signals).toEqual([]);
+    expect(t.halts).toEqual([]);
+    expect(t.lines.some((l) => l.startsWith('error:') && l.includes('running workers keep serving'))).toBe(true);
+  });
+
+  it('recycles a worker that reached max_requests through the same path', () => {
+    const t = setup({ workers: 1, maxRequests: 10 });
+    t.arbiter.start();
+    expect(t.spawned[0]!.request.config.maxRequests).toBe(10);
+    t.readyAll();
+    t.spawned[0]!.send({ type: 'recycle', reason: 'max_requests (10) reached' });
+    expect(t.spawned).toHaveLength(2);
+    expect(t.spawned[0]!.signals).toEqual([]);
+    t.spawned[1]!.send({ type: 'ready' });
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
+  });
+
+  it('kills a worker silent past timeout, naming the request and the stack, and replaces it', () => {
+    const t = setup({ workers: 1, timeout: 2 });
+    t.arbiter.start();
+    t.readyAll();
+    t.spawned[0]!.block({ type: 'blocked', blockedMs: 1500, request: { method: 'GET', url: '/spin', startedAt: 1_000_000 }, stack: ['at spin (file:///app.js:3:5)'] });
+    t.advance(1000);
+    expect(t.spawned[0]!.signals).toEqual([]);
+    t.advance(1500);
+    expect(t.spawned[0]!.signals).toEqual(['SIGKILL']);
+    expect(t.lines.find((l) => l.startsWith('critical:'))).toMatch(/WORKER TIMEOUT \(pid:100\): event loop blocked for 2\.5s while serving GET \/spin[\s\S]*at spin \(file:\/\/\/app\.js:3:5\)/);
+    expect(t.spawned).toHaveLength(2);
+  });
+
+  it('adds and removes workers on TTIN and TTOU, retiring the oldest, never below one', () => {
+    const t = setup({ workers: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGTTIN');
+    expect(t.spawned).toHaveLength(2);
+    t.readyAll();
+    t.signal('SIGTTOU');
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
+    t.spawned[0]!.exit(0);
+    t.signal('SIGTTOU');
+    expect(t.arbiter.desiredWorkers).toBe(1);
+    expect(t.spawned[1]!.signals).toEqual([]);
+  });
+
+  it('stops gracefully on TERM, SIGKILLs stragglers at graceful_timeout, and halts with 0', () => {
+    const t = setup({ gracefulTimeout: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGTERM');
+    expect(t.spawned.map((w) => w.signals)).toEqual([['SIGTERM'], ['SIGTERM']]);
+    t.spawned[0]!.exit(0);
+    t.advance(2500);
+    expect(t.spawned[1]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
+    t.spawned[1]!.exit(null, 'SIGKILL');
+    expect(t.halts).toEqual([0]);
+  });
+
+  it('stops fast on INT and QUIT', () => {
+    const t = setup();
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGQUIT');
+    expect(t.spawned.map((w) => w.signals)).toEqual([['SIGQUIT'], ['SIGQUIT']]);
+  });
+
+  it('retires a worker that overstays graceful_timeout with SIGKILL', () => {
+    const t = setup({ workers: 1, gracefulTimeout: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGHUP');
+    t.readyAll();
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
+    t.advance(2100);
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+});

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SETTING_KEYS, SETTINGS } from './definitions.js';
+import { settingsHelp, settingsMarkdown } from './help.js';
+import { resolveServeSettings } from './load.js';
+import { nearest } from './nearest.js';
+import { parseArgs, splitCommandLine } from './parse-args.js';
+import { umaskType } from './value-types.js';
+
+describe('parseArgs', () => {
+  it('reads long, short, attached and repeated flags', () => {
+    const { values, positionals } = parseArgs(['-w4', '--timeout=5', '-b', 'a:1', '--bind', 'unix:/x', 'app.js:app', '--keep-alive', '0']);
+    expect(values).toEqual({ workers: 4, timeout: 5, bind: ['a:1', 'unix:/x'], keepalive: 0 });
+    expect(positionals).toEqual(['app.js:app']);
+  });
+  it('takes boolean flags without a value', () => {
+    expect(parseArgs(['--check-config', 'app.js']).values).toEqual({ checkConfig: true });
+  });
+  it('names the nearest flag for a typo', () => {
+    expect(() => parseArgs(['--worker', '2'])).toThrow('Unknown option --worker. Did you mean --workers?');
+  });
+  it('names the setting and what it expected for a bad value', () => {
+    expect(() => parseArgs(['-w', 'two'])).toThrow('Invalid value for -w (workers): expected a whole number, got "two".');
+    expect(() => parseArgs(['--log-level', 'loud'])).toThrow(/expected one of debug, info, warning, error, critical/);
+  });
+  it('needs a value after a valued flag', () => {
+    expect(() => parseArgs(['--bind'])).toThrow(/needs a value/);
+  });
+});
+
+describe('resolveServeSettings', () => {
+  it('layers defaults/env < NODICORN_CMD_ARGS < command line', () => {
+    const env = { WEB_CONCURRENCY: '3', PORT: '9999', NODICORN_CMD_ARGS: '-w 5 --timeout 7' };
+    const { settings } = resolveServeSettings(['--timeout', '9', 'app.js'], env);
+    expect(settings.workers).toBe(5);
+    expect(settings.timeout).toBe(9);
+    expect(settings.bind).toEqual(['0.0.0.0:9999']);
+    expect(resolveServeSettings(['app.js'], { WEB_CONCURRENCY: '3' }).settings.workers).toBe(3);
+  });
+  it('requires exactly one APP', () => {
+    expect(() => resolveServeSettings([], {})).toThrow(/No APP given/);
+    expect(() => resolveServeSettings(['a.js', 'b.js'], {})).toThrow(/Expected one APP/);
+  });
+  it('validates ranges with the setting named', () => {
+    expect(() => resolveServeSettings(['-w', '0', 'a.js'], {})).toThrow('Invalid workers (-w, --workers): must be at least 1, got 0.');
+    expect(() => resolveServeSettings(['--forwarded-allow-ips', 'evil', 'a.js'], {})).toThrow(/"evil" is not an IP address/);
+  });
+});
+
+describe('splitCommandLine', () => {
+  it('splits like a shell for simple quoting', () => {
+    expect(splitCommandLine(`-w 2 --access-logformat '%(h)s %(r)s' -e "A=b c"`)).toEqual(['-w', '2', '--access-logformat', '%(h)s %(r)s', '-e', 'A=b c']);
+    expect(() => splitCommandLine(`'open`)).toThrow(/unterminated/);
+  });
+});
+
+describe('the settings list', () => {
+  it('gives every setting a doc, and every flag to one setting only', () => {
+    const flags = SETTING_KEYS.flatMap((k) => SETTINGS[k].flags);
+    expect(new Set(flags).size).toBe(flags.length);
+    for (const key of SETTING_KEYS) expect(SETTINGS[key].doc.length).toBeGreaterThan(10);
+  });
+  it('derives --help from the list', () => {
+    const help = settingsHelp();
+    for (const key of SETTING_KEYS) for (const flag of SETTINGS[key].flags) expect(help).toContain(flag);
+  });
+  it('keeps docs/settings.md in step with the list', () => {
+    const committed = readFileSync(new URL('../../../../docs/settings.md', import.meta.url), 'utf8');
+    expect(committed, 'docs/settings.md is stale: run `pnpm --filter @nodicorn/server gen:docs`').toBe(settingsMarkdown());
+  });
+});
+
+describe('value types', () => {
+  it('reads umasks in octal as Gunicorn does', () => {
+    expect(umaskType.parse('0o077')).toBe(0o077);
+    expect(umaskType.parse('0077')).toBe(0o077);
+    expect(umaskType.parse('18')).toBe(18);
+    expect(() => umaskType.parse('0o999')).toThrow(/octal/);
+  });
+  it('suggests near names only', () => {
+    expect(nearest('--bnd', ['--bind', '--backlog'])).toBe('--bind');
+    expect(nearest('--zzzzzz', ['--bind'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NODICORN_BIN, childPids, onCleanup, runCleanups, startNodicorn } from '@nodicorn/testkit';
+import { appDir, BASIC_APP } from './fixtures.js';
+
+afterEach(runCleanups);
+
+/** Runs nodicorn to completion (bounded) and returns its exit code and output. */
+function runToExit(args: readonly string[], timeoutMs = 10_000) {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { code: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
+}
+
+/** The output's lines that are not routine INFO lines of the master. */
+const errorLines = (output: string) => output.split('\n').filter((l) => l && !/\[(INFO|DEBUG)\]/.test(l));
+
+describe('nodicorn APP: an app that cannot boot', () => {
+  it('exits 3 within 5 s when the module throws at import, with the message, and never respawns', async () => {
+    const dir = appDir({ 'app.mjs': `throw new Error('database URL missing');` });
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:app'], { waitReady: false });
+    expect(await server.exited(5000)).toBe(3);
+    expect(server.output()).toMatch(/App module .*app\.mjs threw while being imported: Error: database URL missing/);
+    expect(server.output()).toMatch(/Worker failed to boot: halting/);
+    expect(server.output().match(/Booting worker/g)).toHaveLength(2);
+  });
+
+  it('exits 4 when the export is missing or not an app, naming the file, export and what was found', () => {
+    const dir = appDir();
+    const missing = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:nope']);
+    expect(missing.code).toBe(4);
+    expect(missing.output).toMatch(/app\.mjs has no export "nope" \(its exports: .*app.*\)/);
+    const wrong = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:notAnApp']);
+    expect(wrong.code).toBe(4);
+    expect(wrong.output).toMatch(/app\.mjs:notAnApp is not an app: .*found a number \(42\)/);
+  });
+
+  it('exits 3 when startup() throws', () => {
+    const dir = appDir({ 'app.mjs': `export default { handle() {}, startup() { throw new Error('no cache'); } };` });
+    const run = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs']);
+    expect(run.code).toBe(3);
+    expect(run.output).toMatch(/App startup\(\) failed: Error: no cache/);
+  });
+});
+
+describe('nodicorn APP: bad input gets one clear line and the right exit code', () => {
+  const dir = () => appDir();
+  it.each([
+    ['an unknown flag', ['--wrokers', '2', 'app.mjs'], 2, /^nodicorn: error: Unknown option --wrokers\. Did you mean --workers\?/],
+    ['a malformed bind', ['-b', '127.0.0.1:http', 'app.mjs'], 2, /^nodicorn: error: Invalid --bind "127\.0\.0\.1:http": port "http" is not a number/],
+    ['a bad value', ['-w', 'many', 'app.mjs'], 2, /^nodicorn: error: Invalid value for -w \(workers\): expected a whole number/],
+    ['no APP', [], 2, /^nodicorn: error: No APP given/],
+    ['a missing app module', ['missing.mjs:app'], 4, /^nodicorn: error: App module "missing\.mjs" not found/],
+    ['an unknown user', ['-u', 'no-such-user-x', 'app.mjs'], 1, /^nodicorn: error: No such user "no-such-user-x"/],
+  ])('%s', (_, args, code, line) => {
+    const run = runToExit(['--chdir', dir(), ...args]);
+    expect(run.code).toBe(code);
+    expect(errorLines(run.output)).toHaveLength(1);
+    expect(errorLines(run.output)[0]).toMatch(line);
+  });
+
+  it('a port in use: retries, then one error line and exit 1', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    onCleanup(() => void blocker.close());
+    const port = (blocker.address() as net.AddressInfo).port;
+    const run = runToExit(['--chdir', dir(), '-b', `127.0.0.1:${port}`, 'app.mjs']);
+    expect(run.code).toBe(1);
+    expect(errorLines(run.output)).toEqual([`nodicorn: error: Cannot bind http://127.0.0.1:${port}: EADDRINUSE (another process is listening there; stop it or choose another --bind).`]);
+  });
+
+  it('an unwritable pidfile, and a pidfile naming a live process', () => {
+    const d = dir();
+    const unwritable = runToExit(['--chdir', d, '-b', '127.0.0.1:0', '-p', '/nonexistent-dir/x.pid', 'app.mjs']);
+    expect(unwritable.code).toBe(1);
+    expect(errorLines(unwritable.output)).toEqual(['nodicorn: error: Cannot write pidfile /nonexistent-dir/x.pid: ENOENT. Check the directory exists and is writable, or choose another --pid.']);
+    const pidfile = join(d, 'app.pid');
+    writeFileSync(pidfile, `${process.pid}\n`);
+    const alive = runToExit(['--chdir', d, '-b', '127.0.0.1:0', '-p', pidfile, 'app.mjs']);
+    expect(alive.code).toBe(1);
+    expect(errorLines(alive.output)[0]).toMatch(/Pidfile .*app\.pid names process \d+, which is still running/);
+  });
+
+  it('a bind path that is not a socket is refused, and the file is left alone', () => {
+    const d = dir();
+    const path = join(d, 'important.txt');
+    writeFileSync(path, 'keep me');
+    const run = runToExit(['--chdir', d, '-b', `unix:${path}`, 'app.mjs']);
+    expect(run.code).toBe(1);
+    expect(errorLines(run.output)[0]).toMatch(/exists and is not a socket/);
+  });
+
+  it('--check-config loads the app and exits 0, or 1 with the reason', () => {
+    const d = appDir({ 'app.mjs': BASIC_APP, 'broken.mjs': `throw new Error('bad import')` });
+    expect(runToExit(['--chdir', d, '--check-config', 'app.mjs:app']).code).toBe(0);
+    const broken = runToExit(['--chdir', d, '--check-config', 'broken.mjs']);
+    expect(broken.code).toBe(1);
+    expect(broken.output).toMatch(/threw while being imported: Error: bad import/);
+  });
+});
+
+describe('nodicorn APP: pidfile and privileges', () => {
+  it('writes the pidfile and removes it on exit', async () => {
+    const d = appDir();
+    const pidfile = join(d, 'app.pid');
+    const server = await startNodicorn(['--chdir', d, '-b', '127.0.0.1:0', '-p', pidfile, 'app.mjs:app']);
+    const { readFileSync, existsSync } = await import('node:fs');
+    expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(server.pid));
+    server.signal('SIGTERM');
+    await server.exited();
+    expect(existsSync(pidfile)).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('runs workers as --user/--group after the master bound as root', async () => {
+    const d = appDir();
+    const server = await startNodicorn(['--chdir', d, '-b', '127.0.0.1:0', '-u', 'nobody', '-g', 'nogroup', 'app.mjs:app']);
+    const { readFileSync } = await import('node:fs');
+    const [worker] = childPids(server.pid);
+    const status = readFileSync(`/proc/${worker}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+65534\s/m);
+    expect(status).toMatch(/^Gid:\s+65534\s/m);
+    expect(readFileSync(`/proc/${server.pid}/status`, 'utf8')).toMatch(/^Uid:\s+0\s/m);
+  });
+});
