@@ -51,7 +51,9 @@ export interface Proc {
  * so no worker outlives a test.
  */
 export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): Proc {
-  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Descriptors past stdio (inherited sockets) pass through; 0–2 are always ours to read.
+  const extraFds = Array.isArray(options.stdio) ? options.stdio.slice(3) : [];
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...extraFds] });
   if (child.pid === undefined) throw new Error(`could not spawn ${command}`);
   const pid = child.pid;
   let text = '';
@@ -203,3 +205,4 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+export { hasWrk, parseWrk, runWrk, type WrkResult } from './wrk.js';

@@ -168,8 +168,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         this.deps.log.info(`SIGTTOU: workers ${this.desiredWorkers + 1} -> ${this.desiredWorkers}`);
         return this.#maintainWorkers();
       case 'SIGUSR1':
-        this.deps.log.info('SIGUSR1: reopening log files');
         this.deps.reopenLogs?.();
+        this.deps.log.info('SIGUSR1: log files reopened');
         for (const worker of this.#live()) worker.process.kill('SIGUSR1');
         return;
       default:
