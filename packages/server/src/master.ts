@@ -8,6 +8,7 @@ import { EXIT, NodicornError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
 import type { Settings } from './settings/definitions.js';
 import { parseBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
+import { acceptModeFor } from './sockets/accept-mode.js';
 import { bindAll, type Listener } from './sockets/listeners.js';
 
 /** The signals the master acts on (Gunicorn's table); everything else keeps Node's default. */
@@ -58,10 +59,11 @@ export async function startMaster(settings: Settings, env: NodeJS.ProcessEnv = p
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
   const specs = listenerSpecs(settings, env, process.pid);
+  const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, specs);
   if (settings.pidfile) writePidfile(settings.pidfile);
   let listeners: Listener[];
   try {
-    listeners = await bindAll(specs, { umask: settings.umask, log: (m) => log.info(m) });
+    listeners = await bindAll(specs, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, log: (m) => log.info(m) });
   } catch (err) {
     if (settings.pidfile) removePidfile(settings.pidfile);
     throw err;
@@ -79,6 +81,7 @@ export async function startMaster(settings: Settings, env: NodeJS.ProcessEnv = p
     now: Date.now,
     workerEnv: () => workerEnvironment(arbiter.settings, env),
     identity,
+    acceptMode,
     reopenLogs: () => log.reopen(),
     onHalt: (code) => {
       clearInterval(ticker);

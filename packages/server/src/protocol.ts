@@ -1,3 +1,5 @@
+import type { AcceptMode } from './sockets/accept-mode.js';
+
 /**
  * What master and workers say to each other. Master → worker control uses signals, as Gunicorn does
  * (TERM graceful, QUIT fast, USR1 reopen logs), so it works even when the IPC channel is busy;
@@ -10,8 +12,14 @@ export interface WorkerConfig {
   readonly id: number;
   readonly app: string;
   readonly chdir: string;
-  /** Descriptors of the listening sockets, in --bind order. */
+  /** Who accepts connections: these workers on shared or own sockets, or the master. */
+  readonly acceptMode: AcceptMode;
+  /** Descriptors of the shared listening sockets this worker accepts on. */
   readonly listenFds: readonly number[];
+  /** Addresses this worker binds itself with SO_REUSEPORT. */
+  readonly reusePort: readonly { readonly host: string; readonly port: number }[];
+  /** The sync worker class: one connection at a time, no keep-alive, `free` reported after each. */
+  readonly sync: boolean;
   /** Write end of the watchdog's pipe to the master. */
   readonly watchdogFd: number;
   readonly backlog: number;
@@ -44,7 +52,14 @@ export type WorkerMessage =
       readonly inflight: number;
       readonly oldest: RequestInfo | null;
     }
-  | { readonly type: 'recycle'; readonly reason: string };
+  | { readonly type: 'recycle'; readonly reason: string }
+  /** Sync workers: the connection the master handed over is done; send the next. */
+  | { readonly type: 'free' };
+
+/** Master → worker, with a socket handle attached: a connection the master accepted (round-robin, sync). */
+export interface ConnectionMessage {
+  readonly type: 'connection';
+}
 
 /** What the watchdog thread writes to its pipe, one JSON object per line. */
 export interface BlockedReport {

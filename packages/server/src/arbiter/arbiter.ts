@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../logging/error-log.js';
 import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
+import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { Listener } from '../sockets/listeners.js';
 import { maxRequestsFor, respawnDelayMs } from './backoff.js';
 import type { SpawnWorker, WorkerProcess } from './spawn-worker.js';
@@ -35,6 +37,8 @@ export interface WorkerRecord {
   /** A failed replacement is tried again from this time. */
   replaceRetryAt?: number;
   replaceReason?: string;
+  /** Sync class: serving the connection the master handed it. */
+  busy?: boolean;
 }
 
 export interface ArbiterDeps {
@@ -48,6 +52,8 @@ export interface ArbiterDeps {
   readonly onHalt: (exitCode: number) => void;
   /** Called on USR1, after the workers were told to reopen theirs. */
   readonly reopenLogs?: () => void;
+  /** Who accepts connections; `master` makes the arbiter deal them out. Default `workers`. */
+  readonly acceptMode?: AcceptMode;
 }
 
 export interface ArbiterEvents {
@@ -61,6 +67,7 @@ type ArbiterEvent =
   | { readonly type: 'message'; readonly worker: WorkerRecord; readonly message: WorkerMessage }
   | { readonly type: 'blocked'; readonly worker: WorkerRecord; readonly report: BlockedReport }
   | { readonly type: 'exit'; readonly worker: WorkerRecord; readonly code: number | null; readonly signal: NodeJS.Signals | null }
+  | { readonly type: 'connection'; readonly socket: Socket }
   | { readonly type: 'tick' };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -83,6 +90,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #respawnAt = 0;
   #stopDeadline = 0;
   #exitCode: number = EXIT.OK;
+  /** Connections the master accepted and no worker has taken yet (round-robin, sync). */
+  #pending: Socket[] = [];
+  #nextTurn = 0;
 
   constructor(
     public settings: Settings,
@@ -108,6 +118,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
 
   start(): void {
     this.deps.log.info(`Starting nodicorn (pid: ${process.pid}) with ${this.desiredWorkers} worker(s)`);
+    for (const listener of this.sockets) listener.server?.on('connection', (socket) => this.enqueue({ type: 'connection', socket }));
     this.#maintainWorkers();
   }
 
@@ -121,9 +132,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         event.worker.blocked = event.report;
         return;
       case 'exit':
-        return this.#onExit(event.worker, event.code, event.signal);
+        this.#onExit(event.worker, event.code, event.signal);
+        return this.#dealConnections();
       case 'tick':
         return this.#onTick();
+      case 'connection':
+        return this.#onConnection(event.socket);
     }
   }
 
@@ -192,6 +206,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'recycle':
         if (worker.state === 'ready' && !worker.replacedBy && !worker.killed) this.replace(worker, message.reason);
         return;
+      case 'free':
+        worker.busy = false;
+        return this.#dealConnections();
     }
   }
 
@@ -206,6 +223,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (old && old.state !== 'exited') this.#retire(old);
     this.#maintainWorkers();
     this.#settle();
+    this.#dealConnections();
   }
 
   /** booting → running once every first worker is up; reloading → running once no reload is pending. */
@@ -352,6 +370,48 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     worker.process.kill('SIGTERM');
   }
 
+  // ---- connections the master accepts (round-robin, sync) ---------------------------------------
+
+  #onConnection(socket: Socket): void {
+    if (this.state === 'stopping' || this.state === 'halted') {
+      socket.destroy();
+      return;
+    }
+    // Beyond the backlog the kernel would refuse too; keep memory bounded the same way.
+    if (this.#pending.length >= this.settings.backlog) {
+      socket.destroy();
+      return;
+    }
+    this.#pending.push(socket);
+    this.#dealConnections();
+  }
+
+  /** The worker to take the next connection: the next ready one in turn; for sync, only a free one. */
+  #nextTaker(): WorkerRecord | undefined {
+    const ready = [...this.workers.values()].filter((w) => w.state === 'ready' && !w.killed && !(this.settings.workerClass === 'sync' && w.busy));
+    if (ready.length === 0) return undefined;
+    return ready[this.#nextTurn++ % ready.length];
+  }
+
+  #dealConnections(): void {
+    for (let socket = this.#pending[0]; socket; socket = this.#pending[0]) {
+      if (socket.destroyed) {
+        this.#pending.shift();
+        continue;
+      }
+      const worker = this.#nextTaker();
+      if (!worker) return;
+      this.#pending.shift();
+      if (this.settings.workerClass === 'sync') worker.busy = true;
+      void worker.process.sendConnection(socket).then((taken) => {
+        if (taken) return;
+        // The worker went away between choosing and sending: deal the connection again.
+        worker.busy = false;
+        this.enqueue({ type: 'connection', socket });
+      });
+    }
+  }
+
   // ---- capacity ---------------------------------------------------------------------------------
 
   #live(): WorkerRecord[] {
@@ -401,8 +461,11 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
           loglevel: s.loglevel,
           procName: s.procName ?? s.app,
           forwardedAllowIps: s.forwardedAllowIps,
+          acceptMode: this.deps.acceptMode ?? 'workers',
+          reusePort: this.sockets.flatMap((l) => (l.reusePort ? [l.reusePort] : [])),
+          sync: s.workerClass === 'sync',
         },
-        listenerFds: this.sockets.map((l) => l.fd),
+        listenerFds: this.deps.acceptMode === 'master' ? [] : this.sockets.flatMap((l) => (l.fd !== undefined ? [l.fd] : [])),
         env: this.deps.workerEnv(),
         ...this.deps.identity,
       });
@@ -429,6 +492,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       this.#setState('stopping');
       this.#exitCode = exitCode;
     }
+    for (const socket of this.#pending.splice(0)) socket.destroy();
     const waitMs = graceful ? this.settings.gracefulTimeout * 1000 + 1000 : 2000;
     this.#stopDeadline = Math.min(this.#stopDeadline || Infinity, this.deps.now() + waitMs);
     for (const worker of this.#live()) worker.process.kill(graceful ? 'SIGTERM' : 'SIGQUIT');

@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { WORKER_ENV, isWorkerMessage, type BlockedReport, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import { WORKER_ENV, isWorkerMessage, type BlockedReport, type ConnectionMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 
 /** What the arbiter needs of a worker process; the real one wraps a ChildProcess. */
 export interface WorkerProcess {
   readonly pid: number;
   kill(signal: NodeJS.Signals): void;
+  /** Hands an accepted connection over; resolves false when the worker could not take it. */
+  sendConnection(socket: Socket): Promise<boolean>;
   onMessage(listener: (message: WorkerMessage) => void): void;
   onBlocked(listener: (report: BlockedReport) => void): void;
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
@@ -55,6 +58,14 @@ export const spawnWorker: SpawnWorker = (request) => {
       } catch {
         // already gone
       }
+    },
+    sendConnection(socket) {
+      const message: ConnectionMessage = { type: 'connection' };
+      return new Promise((resolve) => {
+        if (!child.connected) return resolve(false);
+        // keepOpen false: once the handle is across, the master's copy is closed.
+        child.send(message, socket, { keepOpen: false }, (err) => resolve(!err));
+      });
     },
     onMessage(listener) {
       child.on('message', (message) => {

@@ -17,6 +17,11 @@ export const DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const DISPATCH_MODES = ['shared', 'round-robin', 'reuse-port'] as const;
+export type Dispatch = (typeof DISPATCH_MODES)[number];
+export const WORKER_CLASSES = ['async', 'sync'] as const;
+export type WorkerClass = (typeof WORKER_CLASSES)[number];
+
 const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
 
 /**
@@ -52,6 +57,22 @@ export const SETTINGS = {
     default: 2048,
     validate: atLeast(1),
     doc: 'The maximum number of pending connections the kernel queues on each listening socket.',
+  }),
+  dispatch: setting<Dispatch>({
+    name: 'dispatch',
+    section: 'Worker processes',
+    flags: ['--dispatch'],
+    type: choiceType(DISPATCH_MODES),
+    default: 'shared',
+    doc: 'How connections reach workers: shared (workers accept on the shared sockets, as Gunicorn), round-robin (the master accepts and deals them out, as node:cluster) or reuse-port (each worker binds with SO_REUSEPORT; Node >= 22.12, fixed TCP ports only).',
+  }),
+  workerClass: setting<WorkerClass>({
+    name: 'worker_class',
+    section: 'Worker processes',
+    flags: ['-k', '--worker-class'],
+    type: choiceType(WORKER_CLASSES),
+    default: 'async',
+    doc: "async: each worker's event loop serves many connections at once. sync: one connection at a time per worker, no keep-alive; the master hands each connection to a free worker and queues the rest, so fast requests never wait behind a CPU-heavy one.",
   }),
   workers: setting<number>({
     name: 'workers',

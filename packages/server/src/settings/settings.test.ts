@@ -82,3 +82,25 @@ describe('value types', () => {
     expect(nearest('--zzzzzz', ['--bind'])).toBeUndefined();
   });
 });
+
+describe('accept modes', async () => {
+  const { acceptModeFor, supportsReusePort } = await import('../sockets/accept-mode.js');
+  it('maps dispatch and worker class to who accepts', () => {
+    expect(acceptModeFor('shared', 'async', [])).toBe('workers');
+    expect(acceptModeFor('round-robin', 'async', [])).toBe('master');
+    expect(acceptModeFor('shared', 'sync', [])).toBe('master');
+    expect(acceptModeFor('reuse-port', 'async', [{ kind: 'tcp', host: '::', port: 80 }], '24.1.0')).toBe('reuse-port');
+  });
+  it('refuses combinations that cannot work, saying why', () => {
+    expect(() => acceptModeFor('reuse-port', 'sync', [])).toThrow(/cannot be combined with --worker-class sync/);
+    expect(() => acceptModeFor('reuse-port', 'async', [], '20.19.0')).toThrow(/needs Node >= 22\.12 \(this is 20\.19\.0\)/);
+    expect(() => acceptModeFor('reuse-port', 'async', [{ kind: 'tcp', host: '::', port: 0 }], '24.0.0')).toThrow(/fixed TCP ports/);
+  });
+  it('detects reusePort by version', () => {
+    expect(supportsReusePort('20.19.2')).toBe(false);
+    expect(supportsReusePort('22.11.0')).toBe(false);
+    expect(supportsReusePort('22.12.0')).toBe(true);
+    expect(supportsReusePort('23.1.0')).toBe(true);
+    expect(supportsReusePort('24.0.0')).toBe(true);
+  });
+});

@@ -4,13 +4,22 @@ import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { NodicornError } from '../errors.js';
+import type { AcceptMode } from './accept-mode.js';
 import { formatBind, type BindSpec } from './bind-spec.js';
 
-/** A socket the master holds open for its workers: bound (and, once a worker listens, listening). */
+/**
+ * A socket the master holds for its workers. Depending on the accept mode it is a descriptor workers
+ * inherit and accept on, a server the master accepts on itself, or (reuse-port) just the address each
+ * worker binds on its own.
+ */
 export interface Listener {
   readonly spec: BindSpec;
-  /** The descriptor workers inherit. */
-  readonly fd: number;
+  /** The descriptor workers inherit (accept mode `workers`). */
+  readonly fd?: number;
+  /** The server the master accepts on (accept mode `master`); connections arrive paused. */
+  readonly server?: net.Server;
+  /** The address each worker binds with SO_REUSEPORT (accept mode `reuse-port`). */
+  readonly reusePort?: { readonly host: string; readonly port: number };
   /** For logs and banners, with the real port when bound to port 0. */
   readonly label: string;
   /** The TCP port actually bound (port 0 resolves to an ephemeral one). */
@@ -108,6 +117,8 @@ function bindOnce(spec: BindSpec, umask: number): ServerHandle | string {
 
 export interface BindOptions {
   readonly umask: number;
+  readonly mode?: AcceptMode;
+  readonly backlog?: number;
   readonly attempts?: number;
   readonly retryDelayMs?: number;
   readonly log?: (message: string) => void;
@@ -126,39 +137,83 @@ function inheritedListener(spec: BindSpec & { kind: 'fd' }): Listener {
   return { spec, fd: spec.fd, label: formatBind(spec), close: () => undefined };
 }
 
+function removeSocketFile(spec: BindSpec): void {
+  if (spec.kind !== 'unix') return;
+  try {
+    unlinkSync(spec.path);
+  } catch {
+    // already gone
+  }
+}
+
+/** A listening server in the master, for the modes where the master accepts and deals connections out. */
+async function acceptingListener(spec: BindSpec, options: BindOptions): Promise<Listener | string> {
+  const server = net.createServer({ pauseOnConnect: true });
+  const backlog = options.backlog ?? 2048;
+  const previous = spec.kind === 'unix' ? process.umask(options.umask) : undefined;
+  const listening = new Promise<string | null>((resolve) => {
+    server.once('listening', () => resolve(null));
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'EINVAL'));
+  });
+  try {
+    if (spec.kind === 'unix') server.listen({ path: spec.path, backlog });
+    else if (spec.kind === 'tcp') server.listen({ host: spec.host, port: spec.port, backlog });
+    else server.listen({ fd: spec.fd, backlog });
+  } finally {
+    if (previous !== undefined) process.umask(previous);
+  }
+  const failed = await listening;
+  if (failed) return failed;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : undefined;
+  return {
+    spec,
+    server,
+    label: formatBind(spec, port),
+    ...(port !== undefined ? { port } : {}),
+    close() {
+      server.close();
+      removeSocketFile(spec);
+    },
+  };
+}
+
+/** A socket bound (not listening) in the master, whose descriptor workers inherit and accept on. */
+function sharedListener(spec: BindSpec, options: BindOptions): Listener | string {
+  const handle = bindOnce(spec, options.umask);
+  if (typeof handle === 'string') return handle;
+  const address: { port?: number } = {};
+  handle.getsockname?.(address);
+  const port = spec.kind === 'tcp' ? address.port ?? spec.port : undefined;
+  return {
+    spec,
+    fd: handle.fd,
+    label: formatBind(spec, port),
+    ...(port !== undefined ? { port } : {}),
+    close() {
+      handle.close();
+      removeSocketFile(spec);
+    },
+  };
+}
+
 /** Binds one --bind, retrying a few times as Gunicorn does when the address is still in use. */
 export async function bindListener(spec: BindSpec, options: BindOptions): Promise<Listener> {
-  if (spec.kind === 'fd') return inheritedListener(spec);
+  if (options.mode === 'reuse-port' && spec.kind === 'tcp') {
+    return { spec, reusePort: { host: spec.host, port: spec.port }, label: formatBind(spec), port: spec.port, close: () => undefined };
+  }
+  if (spec.kind === 'fd' && options.mode !== 'master') return inheritedListener(spec);
   const attempts = options.attempts ?? 5;
+  const retryDelayMs = options.retryDelayMs ?? 500;
   let lastCode = 'EADDRINUSE';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const state = spec.kind === 'unix' ? await prepareUnixPath(spec.path) : 'free';
-    const handle = state === 'free' ? bindOnce(spec, options.umask) : 'EADDRINUSE';
-    if (typeof handle !== 'string') {
-      const address: { port?: number } = {};
-      handle.getsockname?.(address);
-      const port = spec.kind === 'tcp' ? address.port ?? spec.port : undefined;
-      return {
-        spec,
-        fd: handle.fd,
-        label: formatBind(spec, port),
-        ...(port !== undefined ? { port } : {}),
-        close() {
-          handle.close();
-          if (spec.kind === 'unix') {
-            try {
-              unlinkSync(spec.path);
-            } catch {
-              // already gone
-            }
-          }
-        },
-      };
-    }
-    lastCode = handle;
-    if (handle !== 'EADDRINUSE' || attempt === attempts) break;
-    options.log?.(`Connection in use: ${formatBind(spec)}; retrying in ${options.retryDelayMs ?? 500} ms`);
-    await delay(options.retryDelayMs ?? 500);
+    const result = state === 'in-use' ? 'EADDRINUSE' : options.mode === 'master' ? await acceptingListener(spec, options) : sharedListener(spec, options);
+    if (typeof result !== 'string') return result;
+    lastCode = result;
+    if (result !== 'EADDRINUSE' || attempt === attempts) break;
+    options.log?.(`Connection in use: ${formatBind(spec)}; retrying in ${retryDelayMs} ms`);
+    await delay(retryDelayMs);
   }
   throw bindError(spec, lastCode);
 }

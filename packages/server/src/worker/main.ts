@@ -53,7 +53,11 @@ const accessLog = config.accesslog ? new AccessLog(config.accesslog) : null;
 let recycleRequested = false;
 const worker = new WorkerHttp({
   app,
+  acceptMode: config.acceptMode,
   listenFds: config.listenFds,
+  reusePort: config.reusePort,
+  sync: config.sync,
+  ...(config.sync ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
   backlog: config.backlog,
   keepalive: config.keepalive,
   tracker,

@@ -1,13 +1,20 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { App } from '@nodicorn/adapters';
 import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
+import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { RequestTracker } from './request-tracker.js';
 
 export interface ServeOptions {
   readonly app: App;
+  readonly acceptMode: AcceptMode;
   readonly listenFds: readonly number[];
+  readonly reusePort: readonly { readonly host: string; readonly port: number }[];
+  /** One connection at a time and no keep-alive (the sync worker class). */
+  readonly sync: boolean;
+  /** Called when a connection closes (the sync class reports itself free to the master). */
+  readonly onConnectionClosed?: () => void;
   readonly backlog: number;
   readonly keepalive: number;
   readonly tracker: RequestTracker;
@@ -36,7 +43,9 @@ function failResponse(res: ServerResponse): void {
  */
 export class WorkerHttp {
   readonly servers: http.Server[] = [];
+  readonly #connections = new Set<Socket>();
   #draining = false;
+  #onAllClosed: (() => void) | null = null;
 
   constructor(private readonly options: ServeOptions) {}
 
@@ -46,7 +55,7 @@ export class WorkerHttp {
     const started = accessLog ? process.hrtime.bigint() : 0n;
     const socketBytesBefore = accessLog ? req.socket.bytesWritten : 0;
     tracker.inflight.set(res, info);
-    if (this.#draining || this.options.keepalive === 0) res.setHeader('connection', 'close');
+    if (this.#draining || this.options.sync || this.options.keepalive === 0) res.setHeader('connection', 'close');
     res.once('close', () => {
       tracker.inflight.delete(res);
       tracker.served++;
@@ -93,29 +102,52 @@ export class WorkerHttp {
     }
   };
 
+  #createServer(): http.Server {
+    const server = http.createServer({ keepAliveTimeout: Math.max(1, this.options.keepalive * 1000), requestTimeout: 300_000 }, this.#onRequest);
+    server.on('upgrade', this.#onUpgrade);
+    server.on('connection', (socket: Socket) => {
+      this.#connections.add(socket);
+      socket.once('close', () => {
+        this.#connections.delete(socket);
+        this.options.onConnectionClosed?.();
+        if (this.#connections.size === 0) this.#onAllClosed?.();
+      });
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    });
+    this.servers.push(server);
+    return server;
+  }
+
+  #listenOn(target: { fd: number } | { host: string; port: number; reusePort: true }): Promise<void> {
+    const server = this.#createServer();
+    return new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // `fd` and `reusePort` (Node >= 22.12, checked by the master) are listen options @types/node 20 lacks.
+      server.listen({ ...target, backlog: this.options.backlog } as net.ListenOptions, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Starts accepting as the accept mode says: on inherited sockets, own SO_REUSEPORT ones, or from the master. */
   async listen(): Promise<void> {
-    for (const fd of this.options.listenFds) {
-      const server = http.createServer(
-        { keepAliveTimeout: Math.max(1, this.options.keepalive * 1000), requestTimeout: 300_000 },
-        this.#onRequest,
-      );
-      server.on('upgrade', this.#onUpgrade);
-      server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-        if (!socket.writable || err.code === 'ECONNRESET') {
-          socket.destroy();
-          return;
-        }
-        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    for (const fd of this.options.listenFds) await this.#listenOn({ fd });
+    for (const { host, port } of this.options.reusePort) await this.#listenOn({ host, port, reusePort: true });
+    if (this.options.acceptMode === 'master') {
+      const server = this.#createServer();
+      process.on('message', (message: { type?: string }, handle: unknown) => {
+        if (message?.type !== 'connection' || !(handle instanceof net.Socket)) return;
+        server.emit('connection', handle);
+        handle.resume();
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ fd, backlog: this.options.backlog }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      this.servers.push(server);
     }
   }
 
@@ -130,17 +162,25 @@ export class WorkerHttp {
     for (const res of this.options.tracker.inflight.keys()) {
       if (!res.headersSent) res.setHeader('connection', 'close');
     }
-    const closed = this.servers.map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          // net.Server's close stops accepting without http.Server's eager closeIdleConnections().
-          net.Server.prototype.close.call(server, () => resolve());
-        }),
-    );
+    // net.Server's close stops accepting without http.Server's eager closeIdleConnections().
+    for (const server of this.servers) if (server.listening) net.Server.prototype.close.call(server);
     // Idle sockets past one keep-alive period are safe to end: a client reusing them would have sent by now.
-    const idleSweep = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), Math.max(100, this.options.keepalive * 1000));
+    const idleSweep = setInterval(() => {
+      for (const socket of this.#connections) if (!this.#busySockets().has(socket)) socket.end();
+    }, Math.max(100, this.options.keepalive * 1000));
     idleSweep.unref();
-    return Promise.all(closed).then(() => clearInterval(idleSweep));
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearInterval(idleSweep);
+        resolve();
+      };
+      if (this.#connections.size === 0) done();
+      else this.#onAllClosed = done;
+    });
+  }
+
+  #busySockets(): Set<unknown> {
+    return new Set([...this.options.tracker.inflight.keys()].map((res) => res.socket));
   }
 }
 
