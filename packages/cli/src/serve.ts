@@ -4,6 +4,7 @@ import {
   NodicornError,
   checkConfig,
   describeError,
+  formatSettings,
   resolveServeSettings,
   settingsHelp,
   startMaster,
@@ -29,13 +30,18 @@ export function version(): string {
 
 /** `nodicorn [OPTIONS] APP`. Returns the process exit code. */
 export async function serve(argv: readonly string[]): Promise<number> {
-  const { settings, flags } = resolveServeSettings(argv);
+  const invocation = await resolveServeSettings(argv);
+  const { settings, flags } = invocation;
   if (flags.has('--help') || flags.has('-h')) {
     process.stdout.write(`${USAGE}\n${settingsHelp()}\n`);
     return EXIT.OK;
   }
   if (flags.has('--version') || flags.has('-v')) {
     process.stdout.write(`nodicorn ${version()}\n`);
+    return EXIT.OK;
+  }
+  if (settings.printConfig) {
+    process.stdout.write(formatSettings(settings));
     return EXIT.OK;
   }
   if (settings.checkConfig) {
@@ -46,7 +52,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       return EXIT.ERROR;
     }
   }
-  const master = await startMaster(settings);
+  const master = await startMaster(invocation);
   return master.halted;
 }
 

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   ERR_WORKER_BOOT: 'A worker exited before it became ready.',
   ERR_NO_APP: 'No APP was given on the command line.',
   ERR_FEATURE: 'This Node.js lacks a feature nodicorn needs.',
+  ERR_HOOK: 'The onStarting hook threw, so the server did not start.',
+  ERR_CONTROL: 'The control socket could not be reached or answered with an error.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

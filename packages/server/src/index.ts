@@ -5,7 +5,7 @@ export { loadApp, resolveModule } from './app/load-app.js';
 export { parseBind, formatBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
 export { bindListener, bindAll, type Listener } from './sockets/listeners.js';
 export { Arbiter, type WorkerRecord, type ArbiterDeps } from './arbiter/arbiter.js';
-export { startMaster, checkConfig, listenerSpecs, workerEnvironment, MASTER_SIGNALS, type RunningMaster } from './master.js';
+export { startMaster, checkConfig, listenerSpecs, workerEnvironment, MASTER_SIGNALS, type RunningMaster, type MasterInput } from './master.js';
 export { ErrorLog, formatErrorLine, logTimestamp } from './logging/error-log.js';
 export { AccessLog, formatAccessLine, accessAtoms, accessTimestamp } from './logging/access-log.js';
 export type { WorkerConfig, WorkerMessage, BlockedReport, RequestInfo } from './protocol.js';

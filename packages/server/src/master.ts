@@ -4,9 +4,10 @@ import { Arbiter } from './arbiter/arbiter.js';
 import { removePidfile, writePidfile } from './arbiter/pidfile.js';
 import { spawnWorker } from './arbiter/spawn-worker.js';
 import { resolveIdentity } from './arbiter/users.js';
-import { EXIT, NodicornError } from './errors.js';
+import { EXIT, NodicornError, describeError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
 import type { Settings } from './settings/definitions.js';
+import type { Hooks } from './settings/hooks.js';
 import { parseBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
 import { acceptModeFor } from './sockets/accept-mode.js';
 import { bindAll, type Listener } from './sockets/listeners.js';
@@ -52,12 +53,26 @@ export interface RunningMaster {
  * pidfile, sockets, users), then hand over to the arbiter. Throws a NodicornError for anything a user
  * must fix; nothing is left running or bound when it does.
  */
-export async function startMaster(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<RunningMaster> {
+/** What starting a master takes: resolved settings, the config file's hooks, and how to re-read them. */
+export interface MasterInput {
+  readonly settings: Settings;
+  readonly hooks?: Partial<Hooks>;
+  readonly reread?: () => Promise<{ settings: Settings; hooks: Partial<Hooks> }>;
+}
+
+export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = process.env): Promise<RunningMaster> {
+  const { settings } = input;
+  const hooks = input.hooks ?? {};
   const log = new ErrorLog(settings.errorlog, settings.loglevel);
   process.chdir(settings.chdir);
   // Fail in one line here rather than in every worker: a missing module cannot become importable.
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
+  try {
+    await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
+  } catch (err) {
+    throw new NodicornError('ERR_HOOK', `Hook onStarting failed, not starting: ${err instanceof Error ? err.message : String(err)}`, EXIT.ERROR, { cause: err });
+  }
   const specs = listenerSpecs(settings, env, process.pid);
   const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, specs);
   if (settings.pidfile) writePidfile(settings.pidfile);
@@ -92,8 +107,21 @@ export async function startMaster(settings: Settings, env: NodeJS.ProcessEnv = p
       resolveHalted(code);
     },
   });
+  arbiter.hooks = hooks;
+  // HUP re-reads the config file first (asynchronous), then reloads through the event queue; a
+  // broken file aborts that reload and the running workers carry on.
+  const onHup = () => {
+    if (!input.reread) return arbiter.enqueue({ type: 'signal', signal: 'SIGHUP' });
+    input.reread().then(
+      (next) => {
+        if (next.settings.bind.join() !== arbiter.settings.bind.join()) log.warning('HUP: bind changed in the config; new sockets need a restart, the old ones stay');
+        arbiter.enqueue({ type: 'reload', settings: { ...next.settings, bind: arbiter.settings.bind }, hooks: next.hooks });
+      },
+      (err: unknown) => log.error(`Reload aborted, the running workers carry on: ${describeError(err)}`),
+    );
+  };
   for (const signal of MASTER_SIGNALS) {
-    const handler = () => arbiter.enqueue({ type: 'signal', signal });
+    const handler = signal === 'SIGHUP' ? onHup : () => arbiter.enqueue({ type: 'signal', signal });
     signalHandlers.set(signal, handler);
     process.on(signal, handler);
   }

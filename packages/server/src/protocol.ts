@@ -1,3 +1,4 @@
+import type { Settings } from './settings/definitions.js';
 import type { AcceptMode } from './sockets/accept-mode.js';
 
 /**
@@ -10,30 +11,18 @@ import type { AcceptMode } from './sockets/accept-mode.js';
 /** Everything a worker needs, passed in its environment as JSON (NODICORN_WORKER). */
 export interface WorkerConfig {
   readonly id: number;
-  readonly app: string;
-  readonly chdir: string;
+  /** The master's resolved settings (hooks come from re-reading `settings.config` in the worker). */
+  readonly settings: Settings;
+  /** max_requests with this worker's jitter already added; 0 is off. */
+  readonly maxRequests: number;
   /** Who accepts connections: these workers on shared or own sockets, or the master. */
   readonly acceptMode: AcceptMode;
   /** Descriptors of the shared listening sockets this worker accepts on. */
   readonly listenFds: readonly number[];
   /** Addresses this worker binds itself with SO_REUSEPORT. */
   readonly reusePort: readonly { readonly host: string; readonly port: number }[];
-  /** The sync worker class: one connection at a time, no keep-alive, `free` reported after each. */
-  readonly sync: boolean;
   /** Write end of the watchdog's pipe to the master. */
   readonly watchdogFd: number;
-  readonly backlog: number;
-  readonly timeout: number;
-  readonly gracefulTimeout: number;
-  readonly keepalive: number;
-  /** max_requests with this worker's jitter already added; 0 is off. */
-  readonly maxRequests: number;
-  readonly accesslog: string | null;
-  readonly accessLogFormat: string;
-  readonly errorlog: string;
-  readonly loglevel: 'debug' | 'info' | 'warning' | 'error' | 'critical';
-  readonly procName: string;
-  readonly forwardedAllowIps: string;
 }
 
 /** The request a worker is serving, as the master shows it in a timeout report. */

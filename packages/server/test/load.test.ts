@@ -26,7 +26,7 @@ describe.skipIf(!hasWrk)('nodicorn APP under load (wrk, 50 connections)', () => 
 
   it('loses zero requests while --max-requests recycles workers', async () => {
     const dir = appDir(HELLO);
-    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '--max-requests', '5000', '--max-requests-jitter', '500', 'app.mjs:app']);
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '--max-requests', '1000', '--max-requests-jitter', '100', 'app.mjs:app']);
     const result = await runWrk(server.url, { seconds: 6 });
     const recycled = (server.output().match(/Replacing worker \d+: max_requests/g) ?? []).length;
     expect(recycled).toBeGreaterThanOrEqual(2);

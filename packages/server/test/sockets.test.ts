@@ -60,20 +60,15 @@ describe('nodicorn APP: sockets', () => {
     proc.signal('SIGUSR1');
     await until(() => {
       try {
-        return readFileSync(errors, 'utf8').includes('log files reopened');
+        return readFileSync(errors, 'utf8').includes('SIGUSR1: log files reopened');
       } catch {
         return false;
       }
     }, 5000, 'a new error log');
-    // The worker reopens on the USR1 the master forwards; keep asking until a line lands in the new file.
-    await until(async () => {
-      await request({ url: `http://127.0.0.1:${port}`, path: '/after' });
-      try {
-        return readFileSync(access, 'utf8').includes('/after');
-      } catch {
-        return false;
-      }
-    }, 5000, 'an access line in the new file');
+    // The worker reopens on the USR1 the master forwards, and says so in the new error log.
+    await until(() => /Worker \d+: log files reopened/.test(readFileSync(errors, 'utf8')), 5000, 'the worker to reopen');
+    await request({ url: `http://127.0.0.1:${port}`, path: '/after' });
+    await until(() => readFileSync(access, 'utf8').includes('/after'), 5000, 'an access line in the new file');
     expect(readFileSync(`${access}.1`, 'utf8')).toContain('/before');
     expect(readFileSync(`${access}.1`, 'utf8')).not.toContain('/after');
   });

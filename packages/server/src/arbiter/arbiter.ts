@@ -4,6 +4,7 @@ import { EXIT } from '../errors.js';
 import type { Logger } from '../logging/error-log.js';
 import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
+import { callHook, type Hooks, type ServerInfo, type WorkerInfo } from '../settings/hooks.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { Listener } from '../sockets/listeners.js';
 import { maxRequestsFor, respawnDelayMs } from './backoff.js';
@@ -68,6 +69,8 @@ type ArbiterEvent =
   | { readonly type: 'blocked'; readonly worker: WorkerRecord; readonly report: BlockedReport }
   | { readonly type: 'exit'; readonly worker: WorkerRecord; readonly code: number | null; readonly signal: NodeJS.Signals | null }
   | { readonly type: 'connection'; readonly socket: Socket }
+  /** HUP, after the master re-read the config file. */
+  | { readonly type: 'reload'; readonly settings: Settings; readonly hooks: Partial<Hooks> }
   | { readonly type: 'tick' };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -92,6 +95,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #exitCode: number = EXIT.OK;
   /** Connections the master accepted and no worker has taken yet (round-robin, sync). */
   #pending: Socket[] = [];
+  /** The config file's hooks; replaced when HUP re-reads it. */
+  hooks: Partial<Hooks> = {};
   #nextTurn = 0;
 
   constructor(
@@ -138,6 +143,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         return this.#onTick();
       case 'connection':
         return this.#onConnection(event.socket);
+      case 'reload':
+        this.hooks = event.hooks;
+        return this.reload(event.settings);
     }
   }
 
@@ -151,6 +159,22 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #setWorkerState(worker: WorkerRecord, next: WorkerState): void {
     worker.state = transition(WORKER_TRANSITIONS, 'worker', worker.state, next);
     this.deps.log.debug(`worker ${worker.process.pid} state -> ${next}`);
+  }
+
+  /** What hooks see of the server. */
+  serverInfo(): ServerInfo {
+    return { pid: process.pid, settings: this.settings, log: this.deps.log, workerPids: [...this.workers.keys()] };
+  }
+
+  #hook<K extends keyof Hooks>(name: K, ...args: Parameters<Hooks[K]>): void {
+    callHook(this.hooks, name, this.deps.log, ...args);
+  }
+
+  #setDesired(count: number): void {
+    const old = this.desiredWorkers;
+    if (count === old) return;
+    this.desiredWorkers = count;
+    this.#hook('nworkersChanged', this.serverInfo(), count, old);
   }
 
   // ---- signals (Gunicorn's table) -------------------------------------------------------------
@@ -170,15 +194,15 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'SIGHUP':
         return this.reload();
       case 'SIGTTIN':
-        this.desiredWorkers++;
+        this.#setDesired(this.desiredWorkers + 1);
         this.deps.log.info(`SIGTTIN: workers ${this.desiredWorkers - 1} -> ${this.desiredWorkers}`);
-        return this.#maintainWorkers();
+        return this.#maintainWorkers('scale');
       case 'SIGTTOU':
         if (this.desiredWorkers <= 1) {
           this.deps.log.info('SIGTTOU ignored: nodicorn keeps at least one worker');
           return;
         }
-        this.desiredWorkers--;
+        this.#setDesired(this.desiredWorkers - 1);
         this.deps.log.info(`SIGTTOU: workers ${this.desiredWorkers + 1} -> ${this.desiredWorkers}`);
         return this.#maintainWorkers();
       case 'SIGUSR1':
@@ -234,6 +258,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       this.#setState('running');
       const where = this.sockets.map((l) => l.label).join(', ');
       this.deps.log.info(`Ready: ${this.#capacity().length} worker(s) serving ${where}`);
+      this.#hook('whenReady', this.serverInfo());
     } else if (this.state === 'reloading') {
       this.#setState('running');
       this.deps.log.info(`Reload complete: ${this.#capacity().length} worker(s) serving`);
@@ -245,6 +270,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.#setWorkerState(worker, 'exited');
     this.workers.delete(worker.process.pid);
     this.emit('worker:exit', worker, code, signal);
+    const info: WorkerInfo = { id: worker.id, pid: worker.process.pid, exitCode: code, signal };
+    this.#hook('childExit', this.serverInfo(), info);
+    this.#hook('workerExit', this.serverInfo(), info);
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (this.state === 'stopping' || this.state === 'halted') {
       this.deps.log.info(`Worker ${worker.process.pid} exited (${how})`);
@@ -322,6 +350,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     const serving = request ? ` while serving ${request.method} ${request.url} (started ${seconds(this.deps.now() - request.startedAt)} ago)` : '';
     const stack = report?.stack.length ? `\nJavaScript stack where the event loop was blocked:\n    ${report.stack.join('\n    ')}` : report?.error ? ` (no stack: ${report.error})` : '';
     this.deps.log.critical(`WORKER TIMEOUT (pid:${worker.process.pid}): event loop blocked for ${seconds(silentMs)}${serving}${stack}`);
+    this.#hook('workerAbort', this.serverInfo(), { id: worker.id, pid: worker.process.pid }, report);
     worker.killed = true;
     this.restarts++;
     worker.process.kill('SIGKILL');
@@ -348,9 +377,10 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (this.state !== 'running' && this.state !== 'reloading') return;
     if (settings) {
       this.settings = settings;
-      this.desiredWorkers = settings.workers;
+      this.#setDesired(settings.workers);
     }
     this.deps.log.info('Handling signal: hup. Reloading workers');
+    this.#hook('onReload', this.serverInfo());
     this.#setState('reloading');
     for (const worker of [...this.workers.values()]) {
       if (worker.replacedBy && worker.replacedBy.state === 'booting') {
@@ -423,13 +453,13 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     return this.#live().filter((w) => (w.state === 'booting' || w.state === 'ready') && !w.killed && !w.replacedBy);
   }
 
-  #maintainWorkers(): void {
+  /** Starts or retires workers until capacity matches -w; `purpose` labels the ones it starts. */
+  #maintainWorkers(purpose: SpawnPurpose = 'respawn'): void {
     if (this.state === 'stopping' || this.state === 'halted') return;
     const capacity = this.#capacity();
     if (capacity.length < this.desiredWorkers) {
       if (this.deps.now() < this.#respawnAt) return;
-      const purpose: SpawnPurpose = this.state === 'booting' ? 'boot' : 'respawn';
-      for (let i = capacity.length; i < this.desiredWorkers; i++) if (!this.#spawn(purpose)) break;
+      for (let i = capacity.length; i < this.desiredWorkers; i++) if (!this.#spawn(this.state === 'booting' ? 'boot' : purpose)) break;
     } else if (capacity.length > this.desiredWorkers) {
       // TTOU retires the oldest worker, as Gunicorn does.
       const extra = capacity.sort((a, b) => a.id - b.id).slice(0, capacity.length - this.desiredWorkers);
@@ -443,27 +473,16 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #spawn(purpose: SpawnPurpose, replaces?: WorkerRecord): WorkerRecord | undefined {
     const id = this.#nextId++;
     const s = this.settings;
+    this.#hook('preFork', this.serverInfo(), { id });
     let child: WorkerProcess;
     try {
       child = this.deps.spawn({
         config: {
           id,
-          app: s.app,
-          chdir: s.chdir,
-          backlog: s.backlog,
-          timeout: s.timeout,
-          gracefulTimeout: s.gracefulTimeout,
-          keepalive: s.keepalive,
+          settings: s,
           maxRequests: maxRequestsFor(s.maxRequests, s.maxRequestsJitter),
-          accesslog: s.accesslog,
-          accessLogFormat: s.accessLogFormat,
-          errorlog: s.errorlog,
-          loglevel: s.loglevel,
-          procName: s.procName ?? s.app,
-          forwardedAllowIps: s.forwardedAllowIps,
           acceptMode: this.deps.acceptMode ?? 'workers',
           reusePort: this.sockets.flatMap((l) => (l.reusePort ? [l.reusePort] : [])),
-          sync: s.workerClass === 'sync',
         },
         listenerFds: this.deps.acceptMode === 'master' ? [] : this.sockets.flatMap((l) => (l.fd !== undefined ? [l.fd] : [])),
         env: this.deps.workerEnv(),
@@ -503,6 +522,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (this.state !== 'stopping' || this.workers.size > 0) return;
     this.#setState('halted');
     this.deps.log.info(`Shutting down: Master (exit ${this.#exitCode})`);
+    this.#hook('onExit', this.serverInfo());
     this.deps.onHalt(this.#exitCode);
   }
 

@@ -43,7 +43,7 @@ export const spawnWorker: SpawnWorker = (request) => {
   const child: ChildProcess = spawn(process.execPath, [...inheritableExecArgv(), WORKER_ENTRY], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe', ...request.listenerFds],
     env: { ...request.env, [WORKER_ENV]: JSON.stringify(config) },
-    cwd: request.config.chdir,
+    cwd: request.config.settings.chdir,
     ...(request.uid !== undefined ? { uid: request.uid } : {}),
     ...(request.gid !== undefined ? { gid: request.gid } : {}),
   });

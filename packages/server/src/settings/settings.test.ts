@@ -29,21 +29,22 @@ describe('parseArgs', () => {
 });
 
 describe('resolveServeSettings', () => {
-  it('layers defaults/env < NODICORN_CMD_ARGS < command line', () => {
+  const nowhere = '/nonexistent-nodicorn-dir';
+  it('layers defaults/env < NODICORN_CMD_ARGS < command line', async () => {
     const env = { WEB_CONCURRENCY: '3', PORT: '9999', NODICORN_CMD_ARGS: '-w 5 --timeout 7' };
-    const { settings } = resolveServeSettings(['--timeout', '9', 'app.js'], env);
+    const { settings } = await resolveServeSettings(['--timeout', '9', 'app.js'], env, nowhere);
     expect(settings.workers).toBe(5);
     expect(settings.timeout).toBe(9);
     expect(settings.bind).toEqual(['0.0.0.0:9999']);
-    expect(resolveServeSettings(['app.js'], { WEB_CONCURRENCY: '3' }).settings.workers).toBe(3);
+    expect((await resolveServeSettings(['app.js'], { WEB_CONCURRENCY: '3' }, nowhere)).settings.workers).toBe(3);
   });
-  it('requires exactly one APP', () => {
-    expect(() => resolveServeSettings([], {})).toThrow(/No APP given/);
-    expect(() => resolveServeSettings(['a.js', 'b.js'], {})).toThrow(/Expected one APP/);
+  it('requires exactly one APP', async () => {
+    await expect(resolveServeSettings([], {}, nowhere)).rejects.toThrow(/No APP given/);
+    await expect(resolveServeSettings(['a.js', 'b.js'], {}, nowhere)).rejects.toThrow(/Expected one APP/);
   });
-  it('validates ranges with the setting named', () => {
-    expect(() => resolveServeSettings(['-w', '0', 'a.js'], {})).toThrow('Invalid workers (-w, --workers): must be at least 1, got 0.');
-    expect(() => resolveServeSettings(['--forwarded-allow-ips', 'evil', 'a.js'], {})).toThrow(/"evil" is not an IP address/);
+  it('validates ranges with the setting named', async () => {
+    await expect(resolveServeSettings(['-w', '0', 'a.js'], {}, nowhere)).rejects.toThrow('Invalid workers (-w, --workers): must be at least 1, got 0.');
+    await expect(resolveServeSettings(['--forwarded-allow-ips', 'evil', 'a.js'], {}, nowhere)).rejects.toThrow(/"evil" is not an IP address/);
   });
 });
 

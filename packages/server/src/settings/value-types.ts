@@ -73,3 +73,23 @@ export function choiceType<T extends string>(choices: readonly T[]): SettingType
 }
 
 export const atLeast = (min: number) => (v: number) => (v >= min ? undefined : `must be at least ${min}, got ${v}`);
+
+/** A map of header names to values (secure_scheme_headers); config file only. */
+export const recordType: SettingType<Record<string, string>> = {
+  meta: 'JSON',
+  parse(raw) {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(`expected a JSON object, got "${raw}"`);
+    }
+    const problem = recordType.check(value);
+    if (problem) throw new Error(problem);
+    return value as Record<string, string>;
+  },
+  check: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+      ? undefined
+      : `expected an object of header names to values, got ${JSON.stringify(v)}`,
+};

@@ -5,22 +5,26 @@ import { AppLoadError, EXIT } from '../errors.js';
 import { AccessLog } from '../logging/access-log.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { WORKER_ENV, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import { loadConfigFile } from '../settings/config-file.js';
+import { callHook, type Hooks, type WorkerInfo } from '../settings/hooks.js';
 import { compileTrust, parseAllowList } from '../trust.js';
 import { RequestTracker, TRACKER_GLOBAL } from './request-tracker.js';
 import { WorkerHttp } from './serve.js';
 import { startWatchdog } from './watchdog.js';
 
 /**
- * A worker process: load the app, run its startup, accept on the inherited sockets, beat, and drain
- * on TERM. Exit codes follow Gunicorn: 3 when the worker cannot boot, 4 when the app cannot load.
+ * A worker process: load the app, run its startup, accept connections, beat, and drain on TERM.
+ * Exit codes follow Gunicorn: 3 when the worker cannot boot, 4 when the app cannot load.
  */
 const config = JSON.parse(process.env[WORKER_ENV] ?? '{}') as WorkerConfig;
 delete process.env[WORKER_ENV];
-process.title = `nodicorn: worker [${config.procName}]`;
+const { settings } = config;
+process.title = `nodicorn: worker [${settings.procName ?? settings.app}]`;
 
-const log = new ErrorLog(config.errorlog, config.loglevel);
+const log = new ErrorLog(settings.errorlog, settings.loglevel);
 const tracker = new RequestTracker();
 (globalThis as Record<string, unknown>)[TRACKER_GLOBAL] = tracker;
+const self: WorkerInfo = { id: config.id, pid: process.pid };
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -30,9 +34,21 @@ function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
+let hooks: Partial<Hooks> = {};
+if (settings.config) {
+  try {
+    hooks = (await loadConfigFile(settings.config)).hooks;
+  } catch (err) {
+    log.error(`Worker could not load the config file's hooks: ${describe(err)}`);
+    process.exit(EXIT.WORKER_BOOT_ERROR);
+  }
+}
+callHook(hooks, 'postFork', log, settings, self);
+
+const trustProxy = compileTrust(parseAllowList(settings.forwardedAllowIps));
 let app: App;
 try {
-  app = await loadApp(parseEntrySpec(config.app), config.chdir, { trustProxy: compileTrust(parseAllowList(config.forwardedAllowIps)) });
+  app = await loadApp(parseEntrySpec(settings.app), settings.chdir, { trustProxy });
 } catch (err) {
   if (err instanceof AppLoadError) {
     log.error(`${err.message}${err.cause instanceof Error && err.cause.stack ? `\n${err.cause.stack}` : ''}`);
@@ -48,35 +64,43 @@ try {
   log.error(`App startup() failed: ${describe(err)}`);
   process.exit(EXIT.WORKER_BOOT_ERROR);
 }
+callHook(hooks, 'postWorkerInit', log, self);
 
-const accessLog = config.accesslog ? new AccessLog(config.accesslog) : null;
+const accessLog = settings.accesslog ? new AccessLog(settings.accesslog) : null;
 let recycleRequested = false;
+function requestRecycle(reason: string): void {
+  if (recycleRequested) return;
+  recycleRequested = true;
+  send({ type: 'recycle', reason });
+}
+
 const worker = new WorkerHttp({
   app,
+  settings,
   acceptMode: config.acceptMode,
   listenFds: config.listenFds,
   reusePort: config.reusePort,
-  sync: config.sync,
-  ...(config.sync ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
-  backlog: config.backlog,
-  keepalive: config.keepalive,
+  trustProxy,
   tracker,
   log,
   accessLog,
-  accessLogFormat: config.accessLogFormat,
+  ...(hooks.preRequest ? { preRequest: (req) => callHook(hooks, 'preRequest', log, self, req) } : {}),
+  ...(hooks.postRequest ? { postRequest: (req, res) => callHook(hooks, 'postRequest', log, self, req, res) } : {}),
+  ...(settings.workerClass === 'sync' ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
   onServed: (served) => {
-    if (config.maxRequests > 0 && served >= config.maxRequests && !recycleRequested) {
-      recycleRequested = true;
-      send({ type: 'recycle', reason: `max_requests (${config.maxRequests}) reached` });
-    }
+    if (config.maxRequests > 0 && served >= config.maxRequests) requestRecycle(`max_requests (${config.maxRequests}) reached`);
   },
 });
 
-const watchdog = config.timeout > 0 ? startWatchdog({ timeoutMs: config.timeout * 1000, reportFd: config.watchdogFd }) : null;
+const watchdog = settings.timeout > 0 ? startWatchdog({ timeoutMs: settings.timeout * 1000, reportFd: config.watchdogFd }) : null;
 
 function heartbeat(): void {
   watchdog?.beat();
-  send({ type: 'heartbeat', requests: tracker.served, rss: process.memoryUsage.rss(), inflight: tracker.inflight.size, oldest: tracker.oldest() });
+  const rss = process.memoryUsage.rss();
+  send({ type: 'heartbeat', requests: tracker.served, rss, inflight: tracker.inflight.size, oldest: tracker.oldest() });
+  if (settings.maxWorkerMemory > 0 && rss > settings.maxWorkerMemory * 1024 * 1024) {
+    requestRecycle(`max_worker_memory (${settings.maxWorkerMemory} MB) exceeded: RSS ${Math.round(rss / 1024 / 1024)} MB`);
+  }
 }
 
 let stopping = false;
@@ -85,9 +109,9 @@ async function gracefulStop(): Promise<void> {
   stopping = true;
   log.info(`Worker exiting (pid: ${process.pid})`);
   const force = setTimeout(() => {
-    log.warning(`Worker ${process.pid}: graceful timeout (${config.gracefulTimeout}s) reached with ${tracker.inflight.size} request(s) in flight; exiting`);
+    log.warning(`Worker ${process.pid}: graceful timeout (${settings.gracefulTimeout}s) reached with ${tracker.inflight.size} request(s) in flight; exiting`);
     finish(EXIT.OK);
-  }, config.gracefulTimeout * 1000);
+  }, settings.gracefulTimeout * 1000);
   force.unref();
   await worker.drain();
   try {
@@ -104,13 +128,19 @@ function finish(code: number): never {
   process.exit(code);
 }
 
+function fastStop(): void {
+  callHook(hooks, 'workerInt', log, self);
+  finish(EXIT.OK);
+}
+
 process.on('SIGTERM', () => void gracefulStop());
-process.on('SIGINT', () => finish(EXIT.OK));
-process.on('SIGQUIT', () => finish(EXIT.OK));
+process.on('SIGINT', fastStop);
+process.on('SIGQUIT', fastStop);
 process.on('SIGHUP', () => undefined); // the master reloads; a worker ignores HUP as Gunicorn's do
 process.on('SIGUSR1', () => {
   log.reopen();
   accessLog?.reopen();
+  log.info(`Worker ${process.pid}: log files reopened`);
 });
 // The master is gone (killed with SIGKILL, say): exit rather than serve unsupervised on its sockets.
 process.on('disconnect', () => {
@@ -129,9 +159,9 @@ process.on('unhandledRejection', (reason) => {
 try {
   await worker.listen();
 } catch (err) {
-  log.error(`Worker could not listen on its inherited sockets: ${describe(err)}`);
+  log.error(`Worker could not listen: ${describe(err)}`);
   process.exit(EXIT.WORKER_BOOT_ERROR);
 }
-setInterval(heartbeat, Math.max(100, (config.timeout || 30) * 250));
+setInterval(heartbeat, Math.max(100, (settings.timeout || 30) * 250));
 send({ type: 'ready' });
 heartbeat();

@@ -3,24 +3,26 @@ import net, { type Socket } from 'node:net';
 import type { App } from '@nodicorn/adapters';
 import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
+import type { Settings } from '../settings/definitions.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
+import { checkRequest, rejectionResponse } from './request-limits.js';
 import type { RequestTracker } from './request-tracker.js';
 
 export interface ServeOptions {
   readonly app: App;
+  readonly settings: Settings;
   readonly acceptMode: AcceptMode;
   readonly listenFds: readonly number[];
   readonly reusePort: readonly { readonly host: string; readonly port: number }[];
-  /** One connection at a time and no keep-alive (the sync worker class). */
-  readonly sync: boolean;
-  /** Called when a connection closes (the sync class reports itself free to the master). */
-  readonly onConnectionClosed?: () => void;
-  readonly backlog: number;
-  readonly keepalive: number;
+  /** The server's forwarded_allow_ips decision for a peer address. */
+  readonly trustProxy: (address: string | undefined) => boolean;
   readonly tracker: RequestTracker;
   readonly log: Logger;
   readonly accessLog: AccessLog | null;
-  readonly accessLogFormat: string;
+  readonly preRequest?: (req: IncomingMessage) => void;
+  readonly postRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Called when a connection closes (the sync class reports itself free to the master). */
+  readonly onConnectionClosed?: () => void;
   /** Called after each finished request, with the total served. */
   readonly onServed?: (served: number) => void;
 }
@@ -50,18 +52,25 @@ export class WorkerHttp {
   constructor(private readonly options: ServeOptions) {}
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const { tracker, app, log, accessLog } = this.options;
+    const { tracker, app, log, accessLog, settings } = this.options;
+    const rejection = checkRequest(req, settings, this.options.trustProxy(req.socket.remoteAddress));
+    if (rejection) {
+      const { status, headers, body } = rejectionResponse(rejection);
+      log.debug(`Rejected ${req.method} from ${req.socket.remoteAddress ?? 'unix socket'}: ${status} ${rejection.reason}`);
+      res.writeHead(status, headers).end(body);
+      return;
+    }
     const info = { method: req.method ?? '-', url: req.url ?? '/', startedAt: Date.now() };
     const started = accessLog ? process.hrtime.bigint() : 0n;
     const socketBytesBefore = accessLog ? req.socket.bytesWritten : 0;
     tracker.inflight.set(res, info);
-    if (this.#draining || this.options.sync || this.options.keepalive === 0) res.setHeader('connection', 'close');
+    if (this.#draining || settings.workerClass === 'sync' || settings.keepalive === 0) res.setHeader('connection', 'close');
     res.once('close', () => {
       tracker.inflight.delete(res);
       tracker.served++;
       if (accessLog) {
         accessLog.append(
-          formatAccessLine(this.options.accessLogFormat, {
+          formatAccessLine(settings.accessLogFormat, {
             req,
             res,
             start: new Date(info.startedAt),
@@ -71,8 +80,10 @@ export class WorkerHttp {
           }),
         );
       }
+      this.options.postRequest?.(req, res);
       this.options.onServed?.(tracker.served);
     });
+    this.options.preRequest?.(req);
     tracker.current = info;
     const fail = (err: unknown) => {
       log.error(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -103,7 +114,19 @@ export class WorkerHttp {
   };
 
   #createServer(): http.Server {
-    const server = http.createServer({ keepAliveTimeout: Math.max(1, this.options.keepalive * 1000), requestTimeout: 300_000 }, this.#onRequest);
+    const { settings } = this.options;
+    const server = http.createServer(
+      {
+        keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
+        requestTimeout: 300_000,
+        // Room for the configured limits, which checkRequest enforces with Gunicorn's status codes.
+        maxHeaderSize: Math.max(16_384, (settings.limitRequestLine || 8190) + 2 * (settings.limitRequestFieldSize || 8190)),
+      },
+      this.#onRequest,
+    );
+    // Node 20 silently drops headers past maxHeadersCount (2000); count them all and let the limit decide.
+    server.maxHeadersCount = 0;
+    server.maxConnections = settings.workerConnections;
     server.on('upgrade', this.#onUpgrade);
     server.on('connection', (socket: Socket) => {
       this.#connections.add(socket);
@@ -130,7 +153,7 @@ export class WorkerHttp {
     return new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // `fd` and `reusePort` (Node >= 22.12, checked by the master) are listen options @types/node 20 lacks.
-      server.listen({ ...target, backlog: this.options.backlog } as net.ListenOptions, () => {
+      server.listen({ ...target, backlog: this.options.settings.backlog } as net.ListenOptions, () => {
         server.off('error', reject);
         resolve();
       });
@@ -167,7 +190,7 @@ export class WorkerHttp {
     // Idle sockets past one keep-alive period are safe to end: a client reusing them would have sent by now.
     const idleSweep = setInterval(() => {
       for (const socket of this.#connections) if (!this.#busySockets().has(socket)) socket.end();
-    }, Math.max(100, this.options.keepalive * 1000));
+    }, Math.max(100, this.options.settings.keepalive * 1000));
     idleSweep.unref();
     return new Promise<void>((resolve) => {
       const done = () => {

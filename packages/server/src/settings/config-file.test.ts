@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, validateConfigObject } from './config-file.js';
+import { resolveServeSettings } from './load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ndc-cfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('validateConfigObject', () => {
+  it('takes settings by camelCase name and hooks', () => {
+    const onStarting = () => undefined;
+    const { values, hooks } = validateConfigObject({ workers: 4, bind: '127.0.0.1:9000', timeout: '12', onStarting }, 'x.mjs');
+    expect(values).toEqual({ workers: 4, bind: ['127.0.0.1:9000'], timeout: 12 });
+    expect(hooks.onStarting).toBe(onStarting);
+  });
+  it('names a typo and the nearest valid key', () => {
+    expect(() => validateConfigObject({ worker: 2 }, 'x.mjs')).toThrow('Config file x.mjs: unknown key "worker". Did you mean "workers"?');
+    expect(() => validateConfigObject({ onStartup: () => 1 }, 'x.mjs')).toThrow('Did you mean "onStarting"?');
+  });
+  it('names the key and the expected type for a wrong type', () => {
+    expect(() => validateConfigObject({ workers: 'two' }, 'x.mjs')).toThrow('Config file x.mjs: "workers" (workers): expected a whole number, got "two".');
+    expect(() => validateConfigObject({ preload: true, keepalive: [] }, 'x.mjs')).toThrow(/unknown key "preload"/);
+    expect(() => validateConfigObject({ whenReady: 'soon' }, 'x.mjs')).toThrow('hook "whenReady" must be a function, found string');
+    expect(() => validateConfigObject([1], 'x.mjs')).toThrow(/found an array/);
+  });
+});
+
+describe('config files', () => {
+  it('loads .mjs, .cjs and .json, fresh on every read', async () => {
+    const mjs = join(dir, 'a.mjs');
+    writeFileSync(mjs, 'export default { workers: 2 };');
+    expect((await loadConfigFile(mjs)).values.workers).toBe(2);
+    writeFileSync(mjs, 'export default { workers: 3 };');
+    expect((await loadConfigFile(mjs)).values.workers).toBe(3);
+    const cjs = join(dir, 'b.cjs');
+    writeFileSync(cjs, 'module.exports = { timeout: 5 };');
+    expect((await loadConfigFile(cjs)).values.timeout).toBe(5);
+    writeFileSync(cjs, 'module.exports = { timeout: 6 };');
+    expect((await loadConfigFile(cjs)).values.timeout).toBe(6);
+    const json = join(dir, 'c.json');
+    writeFileSync(json, '{ "keepalive": 4 }');
+    expect((await loadConfigFile(json)).values.keepalive).toBe(4);
+  });
+  it('says when the file is missing or throws', async () => {
+    await expect(loadConfigFile(join(dir, 'nope.mjs'))).rejects.toThrow(/not found \(from -c\/--config\)/);
+    const broken = join(dir, 'broken.mjs');
+    writeFileSync(broken, 'throw new Error("oops")');
+    await expect(loadConfigFile(broken)).rejects.toThrow(/could not be loaded: Error: oops/);
+  });
+  it('sits between the environment and the command line, and is found in cwd', async () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    writeFileSync(join(cwd, 'nodicorn.config.mjs'), 'export default { workers: 6, timeout: 11, app: "from-config.js" };');
+    const resolved = await resolveServeSettings(['--timeout', '12'], { WEB_CONCURRENCY: '2', NODICORN_CMD_ARGS: '-w 7' }, cwd);
+    expect(resolved.settings.workers).toBe(7);
+    expect(resolved.settings.timeout).toBe(12);
+    expect(resolved.settings.app).toBe('from-config.js');
+    expect(resolved.configPath).toBe(join(cwd, 'nodicorn.config.mjs'));
+    const envOnly = await resolveServeSettings([], { WEB_CONCURRENCY: '2' }, cwd);
+    expect(envOnly.settings.workers).toBe(6);
+  });
+});
