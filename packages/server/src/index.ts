@@ -10,3 +10,8 @@ export { ErrorLog, formatErrorLine, logTimestamp } from './logging/error-log.js'
 export { AccessLog, formatAccessLine, accessAtoms, accessTimestamp } from './logging/access-log.js';
 export type { WorkerConfig, WorkerMessage, BlockedReport, RequestInfo } from './protocol.js';
 export { compileTrust, parseAllowList } from './trust.js';
+export { serverStats } from './control/stats.js';
+export { sendControl, listControlSockets } from './control/client.js';
+export { formatStatus, formatDuration } from './control/format.js';
+export { controlDir, defaultControlPath, serverName } from './control/paths.js';
+export { CONTROL_COMMANDS, type ControlCommand, type ServerStatus, type WorkerStatus } from './control/protocol.js';

@@ -4,6 +4,8 @@ import { Arbiter } from './arbiter/arbiter.js';
 import { removePidfile, writePidfile } from './arbiter/pidfile.js';
 import { spawnWorker } from './arbiter/spawn-worker.js';
 import { resolveIdentity } from './arbiter/users.js';
+import { defaultControlPath, serverName } from './control/paths.js';
+import { startControlServer } from './control/server.js';
 import { EXIT, NodicornError, describeError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
 import type { Settings } from './settings/definitions.js';
@@ -33,6 +35,25 @@ export function workerEnvironment(settings: Settings, env: NodeJS.ProcessEnv): N
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * Starts the control socket. The default path is per server name; when another server of the same
+ * name holds it, this one takes a pid-suffixed path rather than refusing to start.
+ */
+async function startControl(settings: Settings, name: string, log: ErrorLog, handle: Parameters<typeof startControlServer>[1]) {
+  const path = settings.controlSocket ?? defaultControlPath(settings.procName, settings.app);
+  try {
+    const server = await startControlServer(path, handle);
+    log.info(`Control socket: ${path}`);
+    return server;
+  } catch (err) {
+    if (settings.controlSocket) throw err;
+    const fallback = path.replace(/\.sock$/, `-${process.pid}.sock`);
+    const server = await startControlServer(fallback, handle);
+    log.info(`Control socket: ${fallback} (${path} belongs to another running ${name})`);
+    return server;
+  }
 }
 
 /** --check-config: the settings parsed; now load the app once, in this process, and report. */
@@ -88,6 +109,8 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
 
   let resolveHalted!: (code: number) => void;
   const halted = new Promise<number>((resolve) => (resolveHalted = resolve));
+  const name = serverName(settings.procName, settings.app);
+  let control: { close(): void } | null = null;
   const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
   const signalHandlers = new Map<NodeJS.Signals, () => void>();
   const arbiter: Arbiter = new Arbiter(settings, listeners, {
@@ -98,8 +121,10 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     identity,
     acceptMode,
     reopenLogs: () => log.reopen(),
+    name,
     onHalt: (code) => {
       clearInterval(ticker);
+      control?.close();
       for (const [signal, handler] of signalHandlers) process.off(signal, handler);
       for (const listener of listeners) listener.close();
       if (settings.pidfile) removePidfile(settings.pidfile);
@@ -126,6 +151,13 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     process.on(signal, handler);
   }
   const ticker = setInterval(() => arbiter.enqueue({ type: 'tick' }), tickMs);
+  const commandSignals = { ttin: 'SIGTTIN', ttou: 'SIGTTOU', stop: 'SIGTERM' } as const;
+  control = await startControl(settings, name, log, (request) => {
+    if (request.command === 'status') return { ok: true, status: arbiter.status(name) };
+    if (request.command === 'reload') onHup();
+    else arbiter.enqueue({ type: 'signal', signal: commandSignals[request.command] });
+    return { ok: true };
+  });
   arbiter.start();
   return { arbiter, listeners, halted };
 }

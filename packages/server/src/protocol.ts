@@ -1,3 +1,4 @@
+import type { ServerStatus } from './control/protocol.js';
 import type { Settings } from './settings/definitions.js';
 import type { AcceptMode } from './sockets/accept-mode.js';
 
@@ -43,7 +44,16 @@ export type WorkerMessage =
     }
   | { readonly type: 'recycle'; readonly reason: string }
   /** Sync workers: the connection the master handed over is done; send the next. */
-  | { readonly type: 'free' };
+  | { readonly type: 'free' }
+  /** An app asked for the server's stats (serverStats()); the master answers with a StatsMessage. */
+  | { readonly type: 'stats'; readonly id: number };
+
+/** Master → worker: the answer to a stats request. */
+export interface StatsMessage {
+  readonly type: 'stats';
+  readonly id: number;
+  readonly status: ServerStatus;
+}
 
 /** Master → worker, with a socket handle attached: a connection the master accepted (round-robin, sync). */
 export interface ConnectionMessage {

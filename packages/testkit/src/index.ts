@@ -66,7 +66,9 @@ export function startProcess(command: string, args: readonly string[], options: 
   child.stderr!.on('data', onData);
   let exitCode: number | null = null;
   const exitPromise = new Promise<number>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close' rather than 'exit': it comes after stdout and stderr are drained, so a failure report
+    // always carries everything the process printed.
+    child.once('close', (code, signal) => {
       exitCode = code ?? 128 + (signal ? (osSignals[signal] ?? 0) : 0);
       for (const check of waiters) check();
       resolve(exitCode);

@@ -15,8 +15,15 @@ class FakeWorker implements WorkerProcess {
     readonly pid: number,
     readonly request: SpawnRequest,
   ) {}
+  sent: object[] = [];
   kill(signal: NodeJS.Signals) {
     this.signals.push(signal);
+  }
+  send(message: object) {
+    this.sent.push(message);
+  }
+  async sendConnection() {
+    return true;
   }
   onMessage(l: (m: WorkerMessage) => void) {
     this.#message = l;

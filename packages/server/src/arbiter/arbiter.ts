@@ -5,6 +5,7 @@ import type { Logger } from '../logging/error-log.js';
 import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
 import { callHook, type Hooks, type ServerInfo, type WorkerInfo } from '../settings/hooks.js';
+import type { ServerStatus } from '../control/protocol.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { Listener } from '../sockets/listeners.js';
 import { maxRequestsFor, respawnDelayMs } from './backoff.js';
@@ -53,6 +54,8 @@ export interface ArbiterDeps {
   readonly onHalt: (exitCode: number) => void;
   /** Called on USR1, after the workers were told to reopen theirs. */
   readonly reopenLogs?: () => void;
+  /** The server's name in status output. */
+  readonly name?: string;
   /** Who accepts connections; `master` makes the arbiter deal them out. Default `workers`. */
   readonly acceptMode?: AcceptMode;
 }
@@ -233,6 +236,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'free':
         worker.busy = false;
         return this.#dealConnections();
+      case 'stats':
+        worker.process.send({ type: 'stats', id: message.id, status: this.status(this.deps.name ?? '') });
+        return;
     }
   }
 
@@ -526,22 +532,20 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.deps.onHalt(this.#exitCode);
   }
 
-  /** A snapshot for status displays. */
-  snapshot() {
+  /** What `nodicorn status` and a worker's `serverStats()` show. */
+  status(name: string): ServerStatus {
+    const now = this.deps.now();
     return {
-      state: this.state,
+      name,
       pid: process.pid,
-      uptimeMs: this.deps.now() - this.startedAt,
+      state: this.state,
+      uptimeMs: now - this.startedAt,
       desiredWorkers: this.desiredWorkers,
       restarts: this.restarts,
-      workers: [...this.workers.values()].map((w) => ({
-        id: w.id,
-        pid: w.process.pid,
-        state: w.state,
-        requests: w.requests,
-        rss: w.rss,
-        heartbeatAgeMs: this.deps.now() - w.lastBeat,
-      })),
+      listeners: this.sockets.map((l) => l.label),
+      workers: [...this.workers.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((w) => ({ id: w.id, pid: w.process.pid, state: w.state, requests: w.requests, rss: w.rss, heartbeatAgeMs: now - w.lastBeat, ageMs: now - w.spawnedAt })),
     };
   }
 }

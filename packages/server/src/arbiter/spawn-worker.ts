@@ -9,6 +9,8 @@ import { WORKER_ENV, isWorkerMessage, type BlockedReport, type ConnectionMessage
 export interface WorkerProcess {
   readonly pid: number;
   kill(signal: NodeJS.Signals): void;
+  /** Sends a message over the IPC channel, if it is still open. */
+  send(message: object): void;
   /** Hands an accepted connection over; resolves false when the worker could not take it. */
   sendConnection(socket: Socket): Promise<boolean>;
   onMessage(listener: (message: WorkerMessage) => void): void;
@@ -58,6 +60,9 @@ export const spawnWorker: SpawnWorker = (request) => {
       } catch {
         // already gone
       }
+    },
+    send(message) {
+      if (child.connected) child.send(message, undefined, undefined, () => undefined);
     },
     sendConnection(socket) {
       const message: ConnectionMessage = { type: 'connection' };
