@@ -5,6 +5,8 @@ import { removePidfile, writePidfile } from './arbiter/pidfile.js';
 import { spawnWorker } from './arbiter/spawn-worker.js';
 import { resolveIdentity } from './arbiter/users.js';
 import { defaultControlPath, serverName } from './control/paths.js';
+import { watchForReload } from './dev-reload.js';
+import { startMetricsServer } from './metrics/server.js';
 import { startControlServer } from './control/server.js';
 import { EXIT, NodicornError, describeError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
@@ -111,6 +113,8 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const halted = new Promise<number>((resolve) => (resolveHalted = resolve));
   const name = serverName(settings.procName, settings.app);
   let control: { close(): void } | null = null;
+  let metricsServer: { close(): void } | null = null;
+  let stopWatching = () => undefined as void;
   const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
   const signalHandlers = new Map<NodeJS.Signals, () => void>();
   const arbiter: Arbiter = new Arbiter(settings, listeners, {
@@ -122,9 +126,12 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     acceptMode,
     reopenLogs: () => log.reopen(),
     name,
+    writeOutput: (line) => log.raw(line),
     onHalt: (code) => {
       clearInterval(ticker);
       control?.close();
+      metricsServer?.close();
+      stopWatching();
       for (const [signal, handler] of signalHandlers) process.off(signal, handler);
       for (const listener of listeners) listener.close();
       if (settings.pidfile) removePidfile(settings.pidfile);
@@ -151,6 +158,15 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     process.on(signal, handler);
   }
   const ticker = setInterval(() => arbiter.enqueue({ type: 'tick' }), tickMs);
+  if (settings.reload) {
+    log.warning('--reload is on: workers are replaced whenever a file under chdir changes. Do not use it in production.');
+    const watcher = watchForReload([settings.chdir, ...settings.reloadExtraFiles], (file) => {
+      log.info(`Change detected in ${file}; reloading workers`);
+      onHup();
+    });
+    stopWatching = () => void watcher.close();
+  }
+  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, () => arbiter.metrics(), log);
   const commandSignals = { ttin: 'SIGTTIN', ttou: 'SIGTTOU', stop: 'SIGTERM' } as const;
   control = await startControl(settings, name, log, (request) => {
     if (request.command === 'status') return { ok: true, status: arbiter.status(name) };

@@ -1,4 +1,5 @@
 import type { ServerStatus } from './control/protocol.js';
+import type { WorkerCounters } from './metrics/counters.js';
 import type { Settings } from './settings/definitions.js';
 import type { AcceptMode } from './sockets/accept-mode.js';
 
@@ -41,6 +42,8 @@ export type WorkerMessage =
       readonly rss: number;
       readonly inflight: number;
       readonly oldest: RequestInfo | null;
+      /** With --metrics-bind: what this worker has counted since it started. */
+      readonly counters?: WorkerCounters;
     }
   | { readonly type: 'recycle'; readonly reason: string }
   /** Sync workers: the connection the master handed over is done; send the next. */

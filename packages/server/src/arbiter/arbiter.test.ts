@@ -19,6 +19,7 @@ class FakeWorker implements WorkerProcess {
   kill(signal: NodeJS.Signals) {
     this.signals.push(signal);
   }
+  onOutput() {}
   send(message: object) {
     this.sent.push(message);
   }

@@ -6,6 +6,8 @@ import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
 import { callHook, type Hooks, type ServerInfo, type WorkerInfo } from '../settings/hooks.js';
 import type { ServerStatus } from '../control/protocol.js';
+import { addCounters, emptyCounters, type WorkerCounters } from '../metrics/counters.js';
+import { renderPrometheus } from '../metrics/prometheus.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { Listener } from '../sockets/listeners.js';
 import { maxRequestsFor, respawnDelayMs } from './backoff.js';
@@ -41,6 +43,8 @@ export interface WorkerRecord {
   replaceReason?: string;
   /** Sync class: serving the connection the master handed it. */
   busy?: boolean;
+  /** With --metrics-bind: the worker's counters from its last heartbeat. */
+  counters?: WorkerCounters;
 }
 
 export interface ArbiterDeps {
@@ -54,6 +58,8 @@ export interface ArbiterDeps {
   readonly onHalt: (exitCode: number) => void;
   /** Called on USR1, after the workers were told to reopen theirs. */
   readonly reopenLogs?: () => void;
+  /** With capture_output: where the workers' stdout and stderr lines go (the error log). */
+  readonly writeOutput?: (line: string) => void;
   /** The server's name in status output. */
   readonly name?: string;
   /** Who accepts connections; `master` makes the arbiter deal them out. Default `workers`. */
@@ -98,6 +104,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #exitCode: number = EXIT.OK;
   /** Connections the master accepted and no worker has taken yet (round-robin, sync). */
   #pending: Socket[] = [];
+  #retiredCounters = emptyCounters();
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
   #nextTurn = 0;
@@ -229,6 +236,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         worker.requests = message.requests;
         worker.rss = message.rss;
         worker.oldest = message.oldest;
+        if (message.counters) worker.counters = message.counters;
         return;
       case 'recycle':
         if (worker.state === 'ready' && !worker.replacedBy && !worker.killed) this.replace(worker, message.reason);
@@ -276,6 +284,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.#setWorkerState(worker, 'exited');
     this.workers.delete(worker.process.pid);
     this.emit('worker:exit', worker, code, signal);
+    if (worker.counters) addCounters(this.#retiredCounters, worker.counters);
     const info: WorkerInfo = { id: worker.id, pid: worker.process.pid, exitCode: code, signal };
     this.#hook('childExit', this.serverInfo(), info);
     this.#hook('workerExit', this.serverInfo(), info);
@@ -505,6 +514,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     child.onMessage((message) => this.enqueue({ type: 'message', worker, message }));
     child.onBlocked((report) => this.enqueue({ type: 'blocked', worker, report }));
     child.onExit((code, signal) => this.enqueue({ type: 'exit', worker, code, signal }));
+    if (s.captureOutput) child.onOutput((line) => this.deps.writeOutput?.(line));
     this.deps.log.info(`Booting worker with pid: ${child.pid}`);
     return worker;
   }
@@ -530,6 +540,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.deps.log.info(`Shutting down: Master (exit ${this.#exitCode})`);
     this.#hook('onExit', this.serverInfo());
     this.deps.onHalt(this.#exitCode);
+  }
+
+  /** The whole server's metrics in Prometheus text: live workers plus everything retired ones counted. */
+  metrics(): string {
+    const live = new Map([...this.workers.values()].map((w) => [w.process.pid, { counters: w.counters ?? emptyCounters(), rss: w.rss, state: w.state }]));
+    return renderPrometheus({ live, retired: this.#retiredCounters, restarts: this.restarts, desiredWorkers: this.desiredWorkers });
   }
 
   /** What `nodicorn status` and a worker's `serverStats()` show. */

@@ -16,6 +16,8 @@ export interface WorkerProcess {
   onMessage(listener: (message: WorkerMessage) => void): void;
   onBlocked(listener: (report: BlockedReport) => void): void;
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+  /** With capture_output: each line the worker wrote to stdout or stderr. */
+  onOutput(listener: (line: string) => void): void;
 }
 
 export interface SpawnRequest {
@@ -40,10 +42,11 @@ const inheritableExecArgv = () => process.execArgv.filter((arg) => !/^--inspect(
  * channel, 4 the watchdog's pipe, 5… the listening sockets in --bind order.
  */
 export const spawnWorker: SpawnWorker = (request) => {
+  const capture = request.config.settings.captureOutput;
   const listenFds = request.listenerFds.map((_, i) => FIRST_LISTEN_FD + i);
   const config: WorkerConfig = { ...request.config, listenFds, watchdogFd: WATCHDOG_FD };
   const child: ChildProcess = spawn(process.execPath, [...inheritableExecArgv(), WORKER_ENTRY], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe', ...request.listenerFds],
+    stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'ipc', 'pipe', ...request.listenerFds],
     env: { ...request.env, [WORKER_ENV]: JSON.stringify(config) },
     cwd: request.config.settings.chdir,
     ...(request.uid !== undefined ? { uid: request.uid } : {}),
@@ -86,6 +89,9 @@ export const spawnWorker: SpawnWorker = (request) => {
           // a torn line from a worker killed mid-write
         }
       });
+    },
+    onOutput(listener) {
+      for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', listener);
     },
     onExit(listener) {
       child.on('error', () => undefined);

@@ -80,6 +80,10 @@ export class ErrorLog {
     if (RANK[level] < this.#rank) return;
     this.#file.write(formatErrorLine(new Date(), this.pid, level, message));
   }
+  /** A line written as is: a worker's captured stdout or stderr (capture_output), as Gunicorn does. */
+  raw(line: string): void {
+    this.#file.write(line.endsWith('\n') ? line : `${line}\n`);
+  }
   debug = (message: string) => this.log('debug', message);
   info = (message: string) => this.log('info', message);
   warning = (message: string) => this.log('warning', message);

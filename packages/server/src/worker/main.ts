@@ -2,7 +2,9 @@ import type { App } from '@nodicorn/adapters';
 import { parseEntrySpec } from '../app/entry-spec.js';
 import { loadApp } from '../app/load-app.js';
 import { AppLoadError, EXIT } from '../errors.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AccessLog } from '../logging/access-log.js';
+import { emptyCounters } from '../metrics/counters.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { WORKER_ENV, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 import { loadConfigFile } from '../settings/config-file.js';
@@ -67,6 +69,9 @@ try {
 callHook(hooks, 'postWorkerInit', log, self);
 
 const accessLog = settings.accesslog ? new AccessLog(settings.accesslog) : null;
+const counters = settings.metricsBind ? emptyCounters() : undefined;
+const loopDelay = counters ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
+loopDelay?.enable();
 let recycleRequested = false;
 function requestRecycle(reason: string): void {
   if (recycleRequested) return;
@@ -84,6 +89,7 @@ const worker = new WorkerHttp({
   tracker,
   log,
   accessLog,
+  ...(counters ? { counters } : {}),
   ...(hooks.preRequest ? { preRequest: (req) => callHook(hooks, 'preRequest', log, self, req) } : {}),
   ...(hooks.postRequest ? { postRequest: (req, res) => callHook(hooks, 'postRequest', log, self, req, res) } : {}),
   ...(settings.workerClass === 'sync' ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
@@ -97,7 +103,11 @@ const watchdog = settings.timeout > 0 ? startWatchdog({ timeoutMs: settings.time
 function heartbeat(): void {
   watchdog?.beat();
   const rss = process.memoryUsage.rss();
-  send({ type: 'heartbeat', requests: tracker.served, rss, inflight: tracker.inflight.size, oldest: tracker.oldest() });
+  if (counters && loopDelay) {
+    counters.loopLagMs = Number.isFinite(loopDelay.mean) ? loopDelay.mean / 1e6 : 0;
+    loopDelay.reset();
+  }
+  send({ type: 'heartbeat', requests: tracker.served, rss, inflight: tracker.inflight.size, oldest: tracker.oldest(), ...(counters ? { counters } : {}) });
   if (settings.maxWorkerMemory > 0 && rss > settings.maxWorkerMemory * 1024 * 1024) {
     requestRecycle(`max_worker_memory (${settings.maxWorkerMemory} MB) exceeded: RSS ${Math.round(rss / 1024 / 1024)} MB`);
   }

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/error-log.js';
 import type { Settings } from '../settings/definitions.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import { checkRequest, rejectionResponse } from './request-limits.js';
+import { countRequest, type WorkerCounters } from '../metrics/counters.js';
 import type { RequestTracker } from './request-tracker.js';
 
 export interface ServeOptions {
@@ -23,6 +24,8 @@ export interface ServeOptions {
   readonly postRequest?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Called when a connection closes (the sync class reports itself free to the master). */
   readonly onConnectionClosed?: () => void;
+  /** With --metrics-bind: where finished requests are counted. */
+  readonly counters?: WorkerCounters;
   /** Called after each finished request, with the total served. */
   readonly onServed?: (served: number) => void;
 }
@@ -61,13 +64,15 @@ export class WorkerHttp {
       return;
     }
     const info = { method: req.method ?? '-', url: req.url ?? '/', startedAt: Date.now() };
-    const started = accessLog ? process.hrtime.bigint() : 0n;
+    const { counters } = this.options;
+    const started = accessLog || counters ? process.hrtime.bigint() : 0n;
     const socketBytesBefore = accessLog ? req.socket.bytesWritten : 0;
     tracker.inflight.set(res, info);
     if (this.#draining || settings.workerClass === 'sync' || settings.keepalive === 0) res.setHeader('connection', 'close');
     res.once('close', () => {
       tracker.inflight.delete(res);
       tracker.served++;
+      if (counters) countRequest(counters, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
       if (accessLog) {
         accessLog.append(
           formatAccessLine(settings.accessLogFormat, {

@@ -1,0 +1,49 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
+import { appDir } from './fixtures.js';
+
+afterEach(runCleanups);
+
+describe('metrics, captured output and dev reload', () => {
+  it('serves Prometheus metrics for all workers at --metrics-bind', async () => {
+    const dir = appDir();
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '-t', '1', '--metrics-bind', '127.0.0.1:0', 'app.mjs:app']);
+    const [, metricsPort] = await server.waitFor(/Metrics at: http:\/\/127\.0\.0\.1:(\d+)\/metrics/);
+    for (let i = 0; i < 6; i++) await request({ url: server.url });
+    await request({ url: server.url, path: '/throw' });
+    // Workers report with their heartbeat (timeout/4); wait for the counts, not for time.
+    const text = await until(async () => {
+      const body = (await request({ url: `http://127.0.0.1:${metricsPort}`, path: '/metrics' })).body;
+      return /nodicorn_requests_total\{status="200"\} 6\b/.test(body) && /status="500"\} 1\b/.test(body) ? body : null;
+    }, 10_000, 'the counts in /metrics');
+    expect(text).toMatch(/nodicorn_request_duration_seconds_count 7\b/);
+    expect(text).toMatch(/nodicorn_workers\{state="ready"\} 2/);
+    expect(text).toMatch(/nodicorn_worker_rss_bytes\{pid="\d+"\} \d+/);
+    expect(text).toMatch(/nodicorn_event_loop_lag_seconds\{pid="\d+"\} [\d.e-]+/);
+  });
+
+  it('--capture-output sends what workers print into the error log', async () => {
+    const dir = appDir({ 'app.mjs': `console.log('hello from app stdout'); console.error('and from stderr'); export const app = (req, res) => res.end('ok');` });
+    const errors = join(dir, 'error.log');
+    await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--capture-output', '--error-logfile', errors, 'app.mjs:app'], { waitReady: false });
+    await until(() => {
+      try {
+        const text = readFileSync(errors, 'utf8');
+        return text.includes('hello from app stdout') && text.includes('and from stderr');
+      } catch {
+        return false;
+      }
+    }, 10_000, 'captured output in the error log');
+  });
+
+  it('--reload replaces the workers when a file changes, serving the new code', async () => {
+    const dir = appDir({ 'app.mjs': `export const app = (req, res) => res.end('v1');` });
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--reload', 'app.mjs:app']);
+    expect((await request({ url: server.url })).body).toBe('v1');
+    writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v2');`);
+    await server.waitFor(/Change detected in .*app\.mjs; reloading workers/);
+    await until(async () => (await request({ url: server.url })).body === 'v2', 10_000, 'the new code to answer');
+  });
+});
