@@ -52,7 +52,7 @@ describe('config file and hooks', () => {
     const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '-c', join(dir, 'hooks.mjs'), 'app.mjs:app']);
     const [worker] = childPids(server.pid);
     expect((await request({ url: server.url })).status).toBe(200);
-    await until(() => ran(dir, 'postRequest:200').length === 1, 5000, 'postRequest');
+    await until(() => ran(dir, 'postRequest:200').length === 1, 15_000, 'postRequest');
     server.signal('SIGTTIN');
     await server.waitFor(/Worker \d+ ready \(scale/);
     expect(ran(dir, 'nworkersChanged:1->2')).toEqual([server.pid]);
@@ -75,7 +75,7 @@ describe('config file and hooks', () => {
     writeFileSync(conf, HOOKS_CONFIG('workers: 2,'));
     server.signal('SIGHUP');
     await server.waitFor(/Reload complete/);
-    await until(() => childPids(server.pid).length === 2, 5000, 'two workers after the reload');
+    await until(() => childPids(server.pid).length === 2, 15_000, 'two workers after the reload');
     expect(ran(dir, 'onReload')).toEqual([server.pid]);
     writeFileSync(conf, 'export default { wokers: 3 };');
     server.signal('SIGHUP');
@@ -88,14 +88,14 @@ describe('config file and hooks', () => {
     const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '-c', join(dir, 'a.mjs'), 'app.mjs:app']);
     expect((await request({ url: server.url })).status).toBe(200);
     await server.waitFor(/\[ERROR\] Hook preRequest failed: Error: hook bug/);
-    const refused = spawnSync(process.execPath, [NODICORN_BIN, '--chdir', dir, '-b', '127.0.0.1:0', '-c', join(dir, 'b.mjs'), 'app.mjs:app'], { encoding: 'utf8', timeout: 10_000 });
+    const refused = spawnSync(process.execPath, [NODICORN_BIN, '--chdir', dir, '-b', '127.0.0.1:0', '-c', join(dir, 'b.mjs'), 'app.mjs:app'], { encoding: 'utf8', timeout: 30_000 });
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim()).toBe('nodicorn: error: Hook onStarting failed, not starting: not today');
   });
 
   it('a typo in the config file is one line with the nearest key, exit 2', () => {
     const dir = appDir({ 'app.mjs': BASIC_APP, 'nodicorn.config.json': '{ "keepAlive": 5 }' });
-    const run = spawnSync(process.execPath, [NODICORN_BIN, 'app.mjs:app'], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+    const run = spawnSync(process.execPath, [NODICORN_BIN, 'app.mjs:app'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(`nodicorn: error: Config file ${join(dir, 'nodicorn.config.json')}: unknown key "keepAlive". Did you mean "keepalive"? Keys are the camelCase settings of docs/settings.md and the hooks.`);
   });

@@ -16,7 +16,7 @@ export const app = async (req, res) => {
 `;
 
 const nodicorn = (args: string[], options: { uid?: number; gid?: number } = {}) =>
-  spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: 10_000, ...options });
+  spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: 30_000, ...options });
 
 describe('control socket: nodicorn status and ctl', () => {
   it('shows master and workers, as a table and as JSON, on a socket only its user can use', async () => {
@@ -45,13 +45,13 @@ describe('control socket: nodicorn status and ctl', () => {
     const sock = join(dir, 'control.sock');
     const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--control-socket', sock, 'app.mjs:app']);
     expect(nodicorn(['ctl', 'ttin', '--control-socket', sock]).stdout).toBe(`ttin: sent to ${sock}\n`);
-    await until(() => childPids(server.pid).length === 2, 5000, 'two workers');
+    await until(() => childPids(server.pid).length === 2, 15_000, 'two workers');
     nodicorn(['ctl', 'ttou', '--control-socket', sock]);
-    await until(() => childPids(server.pid).length === 1, 5000, 'one worker');
+    await until(() => childPids(server.pid).length === 1, 15_000, 'one worker');
     const before = childPids(server.pid);
     nodicorn(['ctl', 'reload', '--control-socket', sock]);
     await server.waitFor(/Reload complete/);
-    await until(() => childPids(server.pid).length === 1 && childPids(server.pid)[0] !== before[0], 5000, 'a new worker');
+    await until(() => childPids(server.pid).length === 1 && childPids(server.pid)[0] !== before[0], 15_000, 'a new worker');
     nodicorn(['ctl', 'stop', '--control-socket', sock]);
     expect(await server.exited()).toBe(0);
   });

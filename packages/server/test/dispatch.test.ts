@@ -64,7 +64,7 @@ describe('dispatch modes', () => {
 
   it.runIf(!supportsReusePort())('reuse-port on a Node without it: one line naming the setting and the fix, exit 2', () => {
     const dir = appDir();
-    const run = spawnSync(process.execPath, [NODICORN_BIN, '--chdir', dir, '-b', '127.0.0.1:8123', '--dispatch', 'reuse-port', 'app.mjs:app'], { encoding: 'utf8', timeout: 10_000 });
+    const run = spawnSync(process.execPath, [NODICORN_BIN, '--chdir', dir, '-b', '127.0.0.1:8123', '--dispatch', 'reuse-port', 'app.mjs:app'], { encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toMatch(/^nodicorn: error: Invalid dispatch \(--dispatch\): reuse-port needs Node >= 22\.12 \(this is 20\.[\d.]+\)\. Use --dispatch shared/);
   });

@@ -9,7 +9,7 @@ import { appDir, BASIC_APP } from './fixtures.js';
 afterEach(runCleanups);
 
 /** Runs nodicorn to completion (bounded) and returns its exit code and output. */
-function runToExit(args: readonly string[], timeoutMs = 10_000) {
+function runToExit(args: readonly string[], timeoutMs = 30_000) {
   const started = Date.now();
   const result = spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { code: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };

@@ -16,7 +16,7 @@ describe.skipIf(!hasWrk)('nodicorn APP under load (wrk, 50 connections)', () => 
     const load = runWrk(server.url, { seconds: 8 });
     for (let i = 1; i <= 5; i++) {
       server.signal('SIGHUP');
-      await until(() => reloadsDone(server.output) >= i, 5000, `reload ${i} to complete`);
+      await until(() => reloadsDone(server.output) >= i, 20_000, `reload ${i} to complete`);
     }
     const result = await load;
     expect(result.requests).toBeGreaterThan(1000);

@@ -54,7 +54,7 @@ describe('nodicorn APP: sockets', () => {
     await until(() => /Ready: .*http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(errors, 'utf8')), 10_000, 'ready in the error log');
     const port = /Listening at: http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(errors, 'utf8'))![1];
     await request({ url: `http://127.0.0.1:${port}`, path: '/before' });
-    await until(() => readFileSync(access, 'utf8').includes('/before'), 5000, 'the first access line');
+    await until(() => readFileSync(access, 'utf8').includes('/before'), 15_000, 'the first access line');
     renameSync(access, `${access}.1`);
     renameSync(errors, `${errors}.1`);
     proc.signal('SIGUSR1');
@@ -64,11 +64,11 @@ describe('nodicorn APP: sockets', () => {
       } catch {
         return false;
       }
-    }, 5000, 'a new error log');
+    }, 15_000, 'a new error log');
     // The worker reopens on the USR1 the master forwards, and says so in the new error log.
-    await until(() => /Worker \d+: log files reopened/.test(readFileSync(errors, 'utf8')), 5000, 'the worker to reopen');
+    await until(() => /Worker \d+: log files reopened/.test(readFileSync(errors, 'utf8')), 15_000, 'the worker to reopen');
     await request({ url: `http://127.0.0.1:${port}`, path: '/after' });
-    await until(() => readFileSync(access, 'utf8').includes('/after'), 5000, 'an access line in the new file');
+    await until(() => readFileSync(access, 'utf8').includes('/after'), 15_000, 'an access line in the new file');
     expect(readFileSync(`${access}.1`, 'utf8')).toContain('/before');
     expect(readFileSync(`${access}.1`, 'utf8')).not.toContain('/after');
   });

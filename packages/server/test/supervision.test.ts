@@ -106,9 +106,9 @@ describe('nodicorn APP: supervision', () => {
     const dir = appDir();
     const server = await startNodicorn([...base(dir), 'app.mjs:app']);
     server.signal('SIGTTIN');
-    await until(() => childPids(server.pid).length === 2, 5000, 'a second worker');
+    await until(() => childPids(server.pid).length === 2, 15_000, 'a second worker');
     server.signal('SIGTTOU');
-    await until(() => childPids(server.pid).length === 1, 5000, 'back to one worker');
+    await until(() => childPids(server.pid).length === 1, 15_000, 'back to one worker');
   });
 
   it('recycles workers at --max-requests through the zero-loss path', async () => {
@@ -137,6 +137,6 @@ describe('nodicorn APP: supervision', () => {
       } catch {
         return true;
       }
-    }), 5000, 'orphaned workers to exit');
+    }), 15_000, 'orphaned workers to exit');
   });
 });

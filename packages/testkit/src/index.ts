@@ -86,7 +86,7 @@ export function startProcess(command: string, args: readonly string[], options: 
     child,
     pid,
     output: () => text,
-    waitFor(pattern, timeoutMs = 15_000) {
+    waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = text.match(pattern);
