@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { parseEntrySpec } from './app/entry-spec.js';
 import { loadApp, resolveModule } from './app/load-app.js';
 import { Arbiter } from './arbiter/arbiter.js';
@@ -58,6 +59,18 @@ async function startControl(settings: Settings, name: string, log: ErrorLog, han
   }
 }
 
+/** Log files that cannot be opened are a setting to fix now, not a worker crash later. */
+function checkLogFiles(settings: Settings): void {
+  for (const [name, flag, path] of [['accesslog', '--access-logfile', settings.accesslog], ['errorlog', '--error-logfile', settings.errorlog]] as const) {
+    if (!path || path === '-') continue;
+    try {
+      closeSync(openSync(path, 'a'));
+    } catch (err) {
+      throw new NodicornError('ERR_BAD_SETTING', `Cannot open ${name} (${flag}) ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the directory exists and is writable.`);
+    }
+  }
+}
+
 /** --check-config: the settings parsed; now load the app once, in this process, and report. */
 export async function checkConfig(settings: Settings): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
@@ -91,6 +104,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   // Fail in one line here rather than in every worker: a missing module cannot become importable.
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
+  checkLogFiles(settings);
   try {
     await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
   } catch (err) {

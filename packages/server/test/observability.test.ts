@@ -38,6 +38,15 @@ describe('metrics, captured output and dev reload', () => {
     }, 10_000, 'captured output in the error log');
   });
 
+  it('a full or unwritable access log costs the log, not the serving: one error line', async () => {
+    const dir = appDir();
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--access-logfile', '/dev/full', 'app.mjs:app']);
+    for (let i = 0; i < 20; i++) expect((await request({ url: server.url })).status).toBe(200);
+    await server.waitFor(/\[ERROR\] Access log \/dev\/full cannot be written \(ENOSPC\); serving goes on/);
+    for (let i = 0; i < 20; i++) expect((await request({ url: server.url })).status).toBe(200);
+    expect(server.output().match(/cannot be written/g)).toHaveLength(1);
+  });
+
   it('--reload replaces the workers when a file changes, serving the new code', async () => {
     const dir = appDir({ 'app.mjs': `export const app = (req, res) => res.end('v1');` });
     const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--reload', 'app.mjs:app']);

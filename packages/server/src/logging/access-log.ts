@@ -101,7 +101,10 @@ export class AccessLog {
   #pending: string[] = [];
   #scheduled = false;
   #writing = false;
-  constructor(target: string) {
+  constructor(
+    target: string,
+    private readonly onError: (err: NodeJS.ErrnoException) => void = () => undefined,
+  ) {
     this.#file = new LogFile(target, 1);
   }
 
@@ -124,7 +127,7 @@ export class AccessLog {
       if (err && !this.#reportedError) {
         // One line, not one per request: a full disk must not flood the error log or stop serving.
         this.#reportedError = true;
-        process.emitWarning(`access log write failed: ${err.message}`);
+        this.onError(err);
       }
       if (this.#reopenWanted) this.reopen();
       if (this.#pending.length) this.#flush();

@@ -68,7 +68,9 @@ try {
 }
 callHook(hooks, 'postWorkerInit', log, self);
 
-const accessLog = settings.accesslog ? new AccessLog(settings.accesslog) : null;
+const accessLog = settings.accesslog
+  ? new AccessLog(settings.accesslog, (err) => log.error(`Access log ${settings.accesslog} cannot be written (${err.code ?? err.message}); serving goes on, and this is said once until the log is reopened (USR1)`))
+  : null;
 const counters = settings.metricsBind ? emptyCounters() : undefined;
 const loopDelay = counters ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
 loopDelay?.enable();
