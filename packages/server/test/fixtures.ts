@@ -7,6 +7,8 @@ export const BASIC_APP = `
 import { setTimeout as sleep } from 'node:timers/promises';
 export const app = async (req, res) => {
   const url = new URL(req.url, 'http://x');
+  // A POST handler reads its body first, as real ones do: bad framing then surfaces as an error.
+  if (req.method === 'POST') { for await (const _ of req); }
   if (url.pathname === '/spin') { while (true) {} }
   if (url.pathname === '/throw') throw new Error('handler exploded');
   if (url.pathname === '/slow') { process.stderr.write('SLOW REQUEST ' + process.pid + '\\n'); await sleep(Number(url.searchParams.get('ms') ?? 500)); }

@@ -293,10 +293,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       this.deps.log.info(`Worker ${worker.process.pid} exited (${how})`);
       return this.#finishStopIfDone();
     }
-    // A boot failure's replacement bookkeeping: the worker it stood in for counts again.
+    // A boot failure's replacement bookkeeping: the worker it stood in for counts again. A failed
+    // recycle (max_requests, memory) is tried again later; a failed reload is not, as in Gunicorn:
+    // the next HUP is the retry.
     if (worker.replaces) {
       worker.replaces.replacedBy = undefined;
-      worker.replaces.replaceRetryAt = this.deps.now() + 5_000;
+      if (worker.purpose !== 'reload') worker.replaces.replaceRetryAt = this.deps.now() + 5_000;
     }
     if (wasState === 'booting') {
       const reason = code === EXIT.APP_LOAD_ERROR ? 'App failed to load' : 'Worker failed to boot';

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { NodicornError } from '../errors.js';
 
 /** Is a process with this pid alive? EPERM means it is, but belongs to someone else. */
@@ -21,26 +21,35 @@ export function readPid(path: string): number | null {
 }
 
 /**
- * Writes the pidfile atomically (temp file + rename, so a reader never sees it half written), after
- * refusing to overwrite one that names a live process other than this one.
+ * Writes the pidfile, created exclusively (O_EXCL) so two masters started at once cannot both take
+ * it. A pidfile naming a live process other than this one is refused; a stale one is replaced.
  */
 export function writePidfile(path: string, pid = process.pid): void {
-  const existing = readPid(path);
-  if (existing !== null && existing !== pid && processAlive(existing)) {
-    throw new NodicornError('ERR_PIDFILE_ALIVE', `Pidfile ${path} names process ${existing}, which is still running. Is nodicorn already running? Stop it, or choose another --pid.`);
-  }
-  const temp = `${path}.${pid}.tmp`;
-  try {
-    writeFileSync(temp, `${pid}\n`, { mode: 0o644 });
-    renameSync(temp, path);
-  } catch (err) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      unlinkSync(temp);
-    } catch {
-      // nothing was written
+      writeFileSync(path, `${pid}\n`, { mode: 0o644, flag: 'wx' });
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        throw new NodicornError('ERR_PIDFILE_WRITE', `Cannot write pidfile ${path}: ${code ?? (err as Error).message}. Check the directory exists and is writable, or choose another --pid.`);
+      }
     }
-    throw new NodicornError('ERR_PIDFILE_WRITE', `Cannot write pidfile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the directory exists and is writable, or choose another --pid.`);
+    const existing = readPid(path);
+    if (existing === pid) return;
+    if (existing !== null && processAlive(existing)) {
+      throw new NodicornError('ERR_PIDFILE_ALIVE', `Pidfile ${path} names process ${existing}, which is still running. Is nodicorn already running? Stop it, or choose another --pid.`);
+    }
+    // Stale (its process is gone) or still being written by a racing master: remove it and try again.
+    if (existing !== null) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // the other master removed it first
+      }
+    }
   }
+  throw new NodicornError('ERR_PIDFILE_ALIVE', `Pidfile ${path} is being taken by another process. Is another nodicorn starting with the same --pid?`);
 }
 
 /** Removes the pidfile if it still names this process (a successor may have taken it over). */

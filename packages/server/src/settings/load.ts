@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
 import { findConfigFile, loadConfigFile, type ConfigFile } from './config-file.js';
 import { SETTING_KEYS, SETTINGS, type Settings } from './definitions.js';
@@ -40,6 +41,8 @@ export async function resolveServeSettings(argv: readonly string[], env: NodeJS.
       throw new UsageError('ERR_NO_APP', 'No APP given. Usage: nodicorn [OPTIONS] MODULE[:NAME], e.g. nodicorn -w 2 app.js:app (see nodicorn --help).');
     }
     if (config) layered.config = config.path;
+    // Resolved once against the launch directory, as Gunicorn does, so nothing applies it twice.
+    layered.chdir = resolvePath(cwd, layered.chdir);
     return { settings: validateSettings(layered), hooks: config?.hooks ?? {} };
   };
   const { settings, hooks } = await resolveOnce();

@@ -20,6 +20,11 @@ describe('checkRequest', () => {
   it('passes an ordinary request', () => {
     expect(checkRequest(req(), limits, true)).toBeNull();
   });
+  it('answers 400 for targets that are not origin-form, except OPTIONS *', () => {
+    expect(checkRequest(req({ url: 'http://evil.example/' }), limits, false)?.status).toBe(400);
+    expect(checkRequest(req({ url: '*' }), limits, false)?.status).toBe(400);
+    expect(checkRequest({ ...req({ url: '*' }), method: 'OPTIONS' } as IncomingMessage, limits, false)).toBeNull();
+  });
   it('answers 414 for a long request line', () => {
     expect(checkRequest(req({ url: '/' + 'a'.repeat(100) }), limits, false)?.status).toBe(414);
   });

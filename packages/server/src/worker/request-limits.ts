@@ -18,7 +18,7 @@ const MAX_HEADERS = 32768;
 
 /**
  * What Node's parser lets through but Gunicorn refuses, checked before the app sees the request:
- * over-long request lines (414), too many or too large header fields (431), transfer codings other
+ * over-long request lines (414), targets that are not origin-form (400), too many or too large header fields (431), transfer codings other
  * than exactly `chunked` (501), chunked bodies on HTTP/1.0 (400), and scheme headers from a trusted
  * proxy that contradict each other (400).
  */
@@ -26,6 +26,10 @@ export function checkRequest(req: IncomingMessage, limits: RequestLimits, truste
   const lineLimit = limits.limitRequestLine || MAX_REQUEST_LINE;
   const line = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 11; // "METHOD TARGET HTTP/x.y"
   if (line > lineLimit) return { status: 414, reason: `request line longer than ${lineLimit} bytes` };
+  // An app server behind a proxy only ever gets origin-form targets (RFC 9112 §3.2.1); `*` belongs to
+  // OPTIONS alone, and absolute-form is for proxies, where a mismatch with Host can mislead an app.
+  const target = req.url ?? '';
+  if (target === '*' ? req.method !== 'OPTIONS' : !target.startsWith('/')) return { status: 400, reason: `request target "${target.slice(0, 80)}" is not origin-form` };
   const raw = req.rawHeaders;
   const fieldLimit = limits.limitRequestFields || MAX_HEADERS;
   if (raw.length / 2 > fieldLimit) return { status: 431, reason: `more than ${fieldLimit} header fields` };

@@ -49,6 +49,8 @@ function failResponse(res: ServerResponse): void {
 export class WorkerHttp {
   readonly servers: http.Server[] = [];
   readonly #connections = new Set<Socket>();
+  /** When each connection last started or finished a response: what makes it idle long enough to end. */
+  readonly #lastActive = new WeakMap<Socket, number>();
   #draining = false;
   #onAllClosed: (() => void) | null = null;
 
@@ -70,6 +72,7 @@ export class WorkerHttp {
     tracker.inflight.set(res, info);
     if (this.#draining || settings.workerClass === 'sync' || settings.keepalive === 0) res.setHeader('connection', 'close');
     res.once('close', () => {
+      this.#lastActive.set(req.socket, Date.now());
       tracker.inflight.delete(res);
       tracker.served++;
       if (counters) countRequest(counters, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
@@ -135,6 +138,7 @@ export class WorkerHttp {
     server.on('upgrade', this.#onUpgrade);
     server.on('connection', (socket: Socket) => {
       this.#connections.add(socket);
+      this.#lastActive.set(socket, Date.now());
       socket.once('close', () => {
         this.#connections.delete(socket);
         this.options.onConnectionClosed?.();
@@ -192,10 +196,14 @@ export class WorkerHttp {
     }
     // net.Server's close stops accepting without http.Server's eager closeIdleConnections().
     for (const server of this.servers) if (server.listening) net.Server.prototype.close.call(server);
-    // Idle sockets past one keep-alive period are safe to end: a client reusing them would have sent by now.
+    // A socket idle for a whole keep-alive period is safe to end: a client reusing it would have sent
+    // by now. Ending sockets idle for less races with a client sending its next request.
+    const idleMs = Math.max(100, this.options.settings.keepalive * 1000);
     const idleSweep = setInterval(() => {
-      for (const socket of this.#connections) if (!this.#busySockets().has(socket)) socket.end();
-    }, Math.max(100, this.options.settings.keepalive * 1000));
+      const busy = this.#busySockets();
+      const now = Date.now();
+      for (const socket of this.#connections) if (!busy.has(socket) && now - (this.#lastActive.get(socket) ?? 0) >= idleMs) socket.end();
+    }, Math.min(250, idleMs));
     idleSweep.unref();
     return new Promise<void>((resolve) => {
       const done = () => {
