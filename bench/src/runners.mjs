@@ -1,0 +1,100 @@
+// The loops that produce samples. Every round runs each contender in turn (start → wait until it
+// answers → load → kill), alternating the order between rounds so no contender always goes first.
+import { launch, shutdown } from './contenders.mjs';
+import { runLoad } from './load.mjs';
+import { childrenOf, rssKb } from './proc.mjs';
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const orderFor = (ids, round) => (round % 2 ? [...ids].reverse() : ids);
+const emptySamples = (ids, rounds) => Object.fromEntries(ids.map((id) => [id, Array(rounds).fill(null)]));
+
+/** Runs `fn(inst)` on a fresh launch of each contender per round; failures are logged, the round recorded as null. */
+async function eachRound(ids, cfg, ctx, fn) {
+  for (let round = 0; round < cfg.rounds; round++) {
+    for (const id of orderFor(ids, round)) {
+      const c = ctx.contenders.get(id);
+      let launched;
+      try {
+        launched = await launch(c, ctx);
+        await fn(id, round, launched);
+      } catch (err) {
+        log(`${id} round ${round + 1}: ${err.message.split('\n')[0]}`);
+        ctx.failures.push(`${c.label}, round ${round + 1}: ${err.message.split('\n').slice(0, 3).join(' ')}`);
+      } finally {
+        if (launched) await shutdown(launched.inst);
+      }
+    }
+    log(`${cfg.name}: round ${round + 1}/${cfg.rounds} done`);
+  }
+}
+
+const spec = (inst, load, durationS) => ({
+  url: inst.urls[load.via ?? 'http'] + load.path,
+  connections: load.connections,
+  threads: 1,
+  durationS,
+  headers: load.headers,
+  method: load.method,
+  bodyBytes: load.bodyBytes,
+});
+
+const WARM = { path: '/', connections: 10 };
+
+/** Load scenarios sharing one launch per contender per round. Returns samples[scenarioId][contenderId][round]. */
+export async function runLoadScenarios(name, scenarios, idsFor, cfg, ctx) {
+  const ids = [...new Set(scenarios.flatMap((s) => idsFor(s)))];
+  const samples = Object.fromEntries(scenarios.map((s) => [s.id, emptySamples(idsFor(s), cfg.rounds)]));
+  await eachRound(ids, { ...cfg, name }, ctx, async (id, round, { inst }) => {
+    const mine = scenarios.filter((s) => idsFor(s).includes(id));
+    await runLoad(ctx.loader, spec(inst, { ...WARM, via: mine[0].load.via }, cfg.warmupS));
+    for (const s of mine) samples[s.id][id][round] = await runLoad(ctx.loader, spec(inst, s.load, cfg.durationS));
+  });
+  return samples;
+}
+
+/** Fast and slow load at once (19:1 connections); the fast run's latency is the point. */
+export async function runMixed(ids, cfg, ctx) {
+  const samples = emptySamples(ids, cfg.rounds);
+  await eachRound(ids, { ...cfg, name: 'mixed' }, ctx, async (id, round, { inst }) => {
+    await runLoad(ctx.loader, spec(inst, WARM, cfg.warmupS));
+    const [fast, slow] = await Promise.all([
+      runLoad(ctx.loader, spec(inst, { path: '/', connections: 19 }, cfg.mixedS)),
+      runLoad(ctx.loader, spec(inst, { path: '/slow', connections: 1 }, cfg.mixedS)),
+    ]);
+    samples[id][round] = { fast, slow };
+  });
+  return samples;
+}
+
+/** `hups` reloads spread evenly over one load run; checks every worker pid changed. */
+export async function runReload(ids, cfg, ctx) {
+  const samples = emptySamples(ids, cfg.reloadRounds);
+  await eachRound(ids, { ...cfg, rounds: cfg.reloadRounds, name: 'reload' }, ctx, async (id, round, { inst }) => {
+    const c = ctx.contenders.get(id);
+    await runLoad(ctx.loader, spec(inst, WARM, cfg.warmupS));
+    const before = new Set(childrenOf(inst.leader.pid));
+    const t0 = performance.now();
+    const load = runLoad(ctx.loader, spec(inst, { path: '/', connections: 20 }, cfg.reloadS));
+    const gap = (cfg.reloadS * 1000) / (cfg.hups + 1);
+    for (let i = 1; i <= cfg.hups; i++) {
+      // A schedule inside a timed load, not a wait for readiness.
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + i * gap - performance.now())));
+      await c.reload(inst);
+    }
+    const result = await load;
+    const after = childrenOf(inst.leader.pid);
+    samples[id][round] = { ...result, replaced: after.length > 0 && after.every((pid) => !before.has(pid)) };
+  });
+  return samples;
+}
+
+/** Startup (spawn → first 2xx) and RSS of the master and each worker after a short load. */
+export async function runFootprint(ids, cfg, ctx) {
+  const samples = emptySamples(ids, cfg.footprintRounds);
+  await eachRound(ids, { ...cfg, rounds: cfg.footprintRounds, name: 'footprint' }, ctx, async (id, round, { inst, readyMs }) => {
+    await runLoad(ctx.loader, spec(inst, WARM, 1));
+    const pid = inst.leader.pid;
+    samples[id][round] = { readyMs, masterKb: rssKb(pid), workerKb: childrenOf(pid).map(rssKb) };
+  });
+  return samples;
+}
