@@ -7,7 +7,7 @@ import { contenders, discover } from './src/contenders.mjs';
 import { makeFixtures } from './src/fixtures.mjs';
 import { detectLoader } from './src/load.mjs';
 import { renderMarkdown, writeResults } from './src/report.mjs';
-import { runFootprint, runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
+import { runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
 import {
   APP_SCENARIOS, PROXY_SCENARIOS, footprintTable, loadTable, mixedBaseline, mixedContenders,
   mixedTable, reloadContenders, reloadTable, scenarioContenders, targets,
@@ -28,8 +28,8 @@ if (!loader) {
 }
 
 const cfg = opts.quick
-  ? { rounds: 3, durationS: 1, warmupS: 1, mixedS: 2, reloadS: 6, reloadRounds: 1, footprintRounds: 2, hups: 5 }
-  : { rounds: 5, durationS: 5, warmupS: 2, mixedS: 6, reloadS: 15, reloadRounds: 2, footprintRounds: 3, hups: 5 };
+  ? { rounds: 3, durationS: 1, warmupS: 1, mixedS: 2, reloadS: 5, reloadRounds: 1, hups: 5 }
+  : { rounds: 5, durationS: 5, warmupS: 2, mixedS: 6, reloadS: 15, reloadRounds: 2, hups: 5 };
 if (opts.rounds) cfg.rounds = Number(opts.rounds);
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 const wanted = (id) => !only || only.has(id);
@@ -50,13 +50,16 @@ if (!found.nodicorn.sync) absent.push('nodicorn `--worker-class sync`: not in `n
 if (!found.proxy.ok) absent.push(`nodicorn proxy: ${found.proxy.why}; the proxy tables show nginx alone`);
 
 const started = performance.now();
+const loadBefore = os.loadavg()[0];
 const tables = [];
+let footprintTable_;
 try {
   const app = APP_SCENARIOS.filter((s) => wanted(s.id));
   const appIds = (s) => scenarioContenders(s, available, opts.quick);
   if (app.length) {
-    const samples = await runLoadScenarios('app', app, appIds, cfg, ctx);
+    const { samples, footprint } = await runLoadScenarios('app', app, appIds, cfg, ctx);
     for (const s of app) tables.push(loadTable(s, samples[s.id], labels));
+    footprintTable_ = footprintTable(footprint, labels);
   }
   if (wanted('mixed')) {
     const ids = mixedContenders(available);
@@ -65,14 +68,11 @@ try {
   const proxy = PROXY_SCENARIOS.filter((s) => wanted(s.id));
   const proxyIds = (s) => scenarioContenders(s, available, opts.quick);
   if (proxy.length && proxyIds(proxy[0]).length) {
-    const samples = await runLoadScenarios('proxy', proxy, proxyIds, cfg, ctx);
+    const { samples } = await runLoadScenarios('proxy', proxy, proxyIds, cfg, ctx);
     for (const s of proxy) tables.push(loadTable(s, samples[s.id], labels));
   }
   if (wanted('reload')) tables.push(reloadTable(await runReload(reloadContenders(available), cfg, ctx), labels, cfg.hups));
-  if (wanted('footprint')) {
-    const ids = [...available.values()].filter((c) => !c.proxy).map((c) => c.id);
-    tables.push(footprintTable(await runFootprint(ids, cfg, ctx), labels));
-  }
+  if (footprintTable_) tables.push(footprintTable_);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -94,6 +94,7 @@ const results = {
     workers: 2,
     ...cfg,
     elapsedS: Math.round((performance.now() - started) / 1000),
+    loadavg: [loadBefore, os.loadavg()[0]].map((l) => Number(l.toFixed(1))),
     detected: found,
     absent: [...absent, ...ctx.failures.map((f) => `failed: ${f}`)],
   },

@@ -25,7 +25,7 @@ export function renderMarkdown(results) {
     '# nodicorn bench — latest results',
     '',
     `Command: \`${meta.command}\` · ${meta.date} · Node ${meta.node} · ${meta.cpus}× ${meta.cpuModel} · load: ${meta.loader}`,
-    `${meta.rounds} rounds per scenario, contenders alternating within each round; ${meta.durationS} s of load per measurement after ${meta.warmupS} s of warm-up; ${meta.workers} workers everywhere. Req/s and latencies are medians over rounds, errors are summed, and **ratio** is the median of per-round ratios to the scenario's baseline. Read ratios, not absolute numbers: this machine is shared and noisy.`,
+    `${meta.rounds} rounds per scenario, contenders alternating within each round; ${meta.durationS} s of load per measurement after ${meta.warmupS} s of warm-up; ${meta.workers} workers everywhere. Req/s and latencies are medians over rounds, errors are summed, and **ratio** is the median of per-round ratios to the scenario's baseline. Read ratios, not absolute numbers: this machine is shared and noisy (1-minute load average ${meta.loadavg?.[0] ?? '?'} at the start, ${meta.loadavg?.[1] ?? '?'} at the end, on ${meta.cpus} CPUs; ${meta.elapsedS ?? '?'} s in all).`,
     '',
     '## Targets (issue 6)',
     '',

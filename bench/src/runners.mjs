@@ -40,16 +40,24 @@ const spec = (inst, load, durationS) => ({
 
 const WARM = { path: '/', connections: 10 };
 
-/** Load scenarios sharing one launch per contender per round. Returns samples[scenarioId][contenderId][round]. */
+/**
+ * Load scenarios sharing one launch per contender per round. Returns samples[scenarioId][contenderId][round]
+ * and, per launch, the footprint: startup (spawn → first 2xx) and the RSS of the top process and
+ * each direct child after the warm-up.
+ */
 export async function runLoadScenarios(name, scenarios, idsFor, cfg, ctx) {
   const ids = [...new Set(scenarios.flatMap((s) => idsFor(s)))];
   const samples = Object.fromEntries(scenarios.map((s) => [s.id, emptySamples(idsFor(s), cfg.rounds)]));
-  await eachRound(ids, { ...cfg, name }, ctx, async (id, round, { inst }) => {
+  const footprint = emptySamples(ids, cfg.rounds);
+  await eachRound(ids, { ...cfg, name }, ctx, async (id, round, { inst, readyMs }) => {
     const mine = scenarios.filter((s) => idsFor(s).includes(id));
     await runLoad(ctx.loader, spec(inst, { ...WARM, via: mine[0].load.via }, cfg.warmupS));
+    // RSS after the same warm-up for everyone (the scenarios that follow differ by contender under --quick).
+    const pid = inst.leader.pid;
+    footprint[id][round] = { readyMs, masterKb: rssKb(pid), workerKb: childrenOf(pid).map(rssKb) };
     for (const s of mine) samples[s.id][id][round] = await runLoad(ctx.loader, spec(inst, s.load, cfg.durationS));
   });
-  return samples;
+  return { samples, footprint };
 }
 
 /** Fast and slow load at once (19:1 connections); the fast run's latency is the point. */
@@ -84,17 +92,6 @@ export async function runReload(ids, cfg, ctx) {
     const result = await load;
     const after = childrenOf(inst.leader.pid);
     samples[id][round] = { ...result, replaced: after.length > 0 && after.every((pid) => !before.has(pid)) };
-  });
-  return samples;
-}
-
-/** Startup (spawn → first 2xx) and RSS of the master and each worker after a short load. */
-export async function runFootprint(ids, cfg, ctx) {
-  const samples = emptySamples(ids, cfg.footprintRounds);
-  await eachRound(ids, { ...cfg, rounds: cfg.footprintRounds, name: 'footprint' }, ctx, async (id, round, { inst, readyMs }) => {
-    await runLoad(ctx.loader, spec(inst, WARM, 1));
-    const pid = inst.leader.pid;
-    samples[id][round] = { readyMs, masterKb: rssKb(pid), workerKb: childrenOf(pid).map(rssKb) };
   });
   return samples;
 }

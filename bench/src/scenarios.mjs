@@ -4,7 +4,8 @@ import { STATIC_PATH } from './fixtures.mjs';
 import { median, medianRatio, ratio, summarizeLoad, total, verdict } from './stats.mjs';
 
 const isNodicornServer = (id) => id === 'nodicorn' || (id.startsWith('nodicorn-') && id !== 'nodicorn-proxy');
-const isGunicorn = (id) => id.startsWith('gunicorn-');
+const CORE = (id) => isNodicornServer(id) || id === 'node-http' || id === 'cluster-rr';
+const QUICK = { all: () => true, core: CORE, churn: (id) => CORE(id) || id === 'pm2' || id === 'gunicorn-sync' };
 
 const LOAD_COLUMNS = (baselineLabel) => [
   { key: 'label', label: 'contender', align: 'left' },
@@ -17,14 +18,15 @@ const LOAD_COLUMNS = (baselineLabel) => [
 
 /**
  * Throughput scenarios against the app contenders, all measured on one launch of each contender.
- * `gunicorn: 'full'` keeps the WSGI rows (there for the record) out of --quick runs.
+ * `quick` names who runs it under --quick (to fit ~2 minutes): 'all', 'churn' (the core plus PM2 and
+ * Gunicorn sync) or 'core' (node:http, node:cluster round-robin and every nodicorn server).
  */
 export const APP_SCENARIOS = [
-  { id: 'hello', title: 'Hello, keep-alive', about: 'GET / (14-byte body) on 50 kept-alive connections.', load: { path: '/', connections: 50 }, baseline: 'cluster-rr', gunicorn: 'always' },
-  { id: 'churn', title: 'Connection churn', about: 'GET / with `Connection: close`: one TCP connection per request, 50 at a time.', load: { path: '/', connections: 50, headers: { Connection: 'close' } }, baseline: 'node-http', gunicorn: 'always' },
-  { id: '16k', title: '16 KB responses', about: 'GET /16k on 50 kept-alive connections.', load: { path: '/16k', connections: 50 }, baseline: 'cluster-rr', gunicorn: 'full' },
-  { id: '1m', title: '1 MB responses', about: 'GET /1m on 10 kept-alive connections.', load: { path: '/1m', connections: 10 }, baseline: 'cluster-rr', gunicorn: 'full' },
-  { id: 'post', title: 'POST 64 KB bodies', about: 'POST /upload with a 64 KB body (wrk lua script), 20 connections; the app reads the whole body.', load: { path: '/upload', connections: 20, method: 'POST', bodyBytes: 64 * 1024 }, baseline: 'cluster-rr', gunicorn: 'full' },
+  { id: 'hello', title: 'Hello, keep-alive', about: 'GET / (14-byte body) on 50 kept-alive connections.', load: { path: '/', connections: 50 }, baseline: 'cluster-rr', quick: 'all' },
+  { id: 'churn', title: 'Connection churn', about: 'GET / with `Connection: close`: one TCP connection per request, 50 at a time.', load: { path: '/', connections: 50, headers: { Connection: 'close' } }, baseline: 'node-http', quick: 'churn' },
+  { id: '16k', title: '16 KB responses', about: 'GET /16k on 50 kept-alive connections.', load: { path: '/16k', connections: 50 }, baseline: 'cluster-rr', quick: 'core' },
+  { id: '1m', title: '1 MB responses', about: 'GET /1m on 10 kept-alive connections.', load: { path: '/1m', connections: 10 }, baseline: 'cluster-rr', quick: 'core' },
+  { id: 'post', title: 'POST 64 KB bodies', about: 'POST /upload with a 64 KB body (wrk lua script), 20 connections; the app reads the whole body.', load: { path: '/upload', connections: 20, method: 'POST', bodyBytes: 64 * 1024 }, baseline: 'cluster-rr', quick: 'core' },
 ];
 
 export const PROXY_SCENARIOS = [
@@ -37,7 +39,7 @@ export const PROXY_SCENARIOS = [
 export function scenarioContenders(scenario, available, quick) {
   return [...available.values()]
     .filter((c) => (scenario.baseline === 'nginx' ? c.proxy : !c.proxy))
-    .filter((c) => !(quick && scenario.gunicorn === 'full' && isGunicorn(c.id)))
+    .filter((c) => !quick || !scenario.quick || QUICK[scenario.quick](c.id))
     .map((c) => c.id);
 }
 
@@ -142,7 +144,7 @@ export function footprintTable(samples, labels, baseline = 'cluster-rr') {
   }
   return {
     id: 'footprint', title: 'Memory and startup',
-    about: 'Startup: spawn to the first 2xx answer (polled with real requests). RSS from /proc after 1 s of hello load: the top process ("master"; PM2\'s is its daemon) and each direct child ("worker"), medians over rounds.',
+    about: 'Startup: spawn to the first 2xx answer (polled with real requests). RSS from /proc after the warm-up (1 s of GET / on 10 connections): the top process ("master"; PM2\'s is its daemon) and each direct child ("worker"), medians over rounds.',
     columns: [
       { key: 'label', label: 'contender', align: 'left' },
       { key: 'startupMs', label: 'startup ms', digits: 0 },
