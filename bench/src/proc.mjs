@@ -39,15 +39,15 @@ export function start(cmd, args, { env, cwd } = {}) {
   return p;
 }
 
-/** TERM to the group, then KILL after `graceMs`; resolves once the group leader has exited. */
-export async function stop(p, { signal = 'SIGTERM', graceMs = 3000 } = {}) {
+/**
+ * Kills the whole process group (master, workers, PM2's daemon) and resolves once the group leader
+ * has exited. SIGKILL, not a graceful stop: the bench measures serving, and Gunicorn's graceful TERM
+ * alone costs seconds per launch.
+ */
+export async function stop(p) {
   if (!live.has(p)) return;
-  try { process.kill(-p.pid, signal); } catch { /* gone */ }
-  const timer = setTimeout(() => { try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
-  await p.exited;
-  clearTimeout(timer);
-  // Stragglers (workers that outlive their master) go with the group.
   try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+  await p.exited;
   live.delete(p);
 }
 
