@@ -18,6 +18,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     rounds: { type: 'string' },
+    with: { type: 'string' },
   },
 });
 
@@ -35,7 +36,11 @@ const only = opts.only ? new Set(opts.only.split(',')) : null;
 const wanted = (id) => !only || only.has(id);
 
 const found = discover();
-const available = contenders(found);
+const all = contenders(found);
+// --with id,id keeps those contenders (and each scenario's baseline, which its ratios need).
+const keep = opts.with ? new Set(opts.with.split(',')) : null;
+const baselines = new Set(['cluster-rr', 'node-http', 'nginx']);
+const available = keep ? new Map([...all].filter(([id]) => keep.has(id) || baselines.has(id))) : all;
 const labels = new Map([...available.values()].map((c) => [c.id, c.label]));
 const tmp = mkdtempSync(join(os.tmpdir(), 'ndc-bench-'));
 chmodSync(tmp, 0o755); // nginx workers read the static file and certificate from here
@@ -85,7 +90,7 @@ const why = {
 };
 const results = {
   meta: {
-    command: `pnpm bench${opts.quick ? ' --quick' : ''}${opts.only ? ` --only ${opts.only}` : ''}${opts.rounds ? ` --rounds ${opts.rounds}` : ''}`,
+    command: `pnpm bench${opts.quick ? ' --quick' : ''}${opts.only ? ` --only ${opts.only}` : ''}${opts.rounds ? ` --rounds ${opts.rounds}` : ''}${opts.with ? ` --with ${opts.with}` : ''}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     node: process.versions.node,
     cpus: os.cpus().length,

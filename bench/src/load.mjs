@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWrk } from './wrk-parse.mjs';
 
-/** 'wrk' | 'autocannon' | null. */
+/** 'wrk' | 'autocannon' | null. BENCH_LOADER=autocannon forces the fallback (to test it). */
 export function detectLoader() {
+  if (process.env.BENCH_LOADER === 'autocannon') return 'autocannon';
   if (spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined) return 'wrk';
   try {
     createRequire(import.meta.url).resolve('autocannon');

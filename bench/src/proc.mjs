@@ -119,3 +119,12 @@ export function childrenOf(pid) {
   }
   return kids;
 }
+
+/** CPU time (user + system) a pid has used, in clock ticks, from /proc/PID/stat (0 if it is gone). */
+export function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of proc(5))
+  } catch { return 0; }
+}

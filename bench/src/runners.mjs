@@ -2,7 +2,7 @@
 // answers → load → kill), alternating the order between rounds so no contender always goes first.
 import { launch, shutdown } from './contenders.mjs';
 import { runLoad } from './load.mjs';
-import { childrenOf, rssKb } from './proc.mjs';
+import { childrenOf, cpuTicks, rssKb } from './proc.mjs';
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const orderFor = (ids, round) => (round % 2 ? [...ids].reverse() : ids);
@@ -55,7 +55,13 @@ export async function runLoadScenarios(name, scenarios, idsFor, cfg, ctx) {
     // RSS after the same warm-up for everyone (the scenarios that follow differ by contender under --quick).
     const pid = inst.leader.pid;
     footprint[id][round] = { readyMs, masterKb: rssKb(pid), workerKb: childrenOf(pid).map(rssKb) };
+    const kids = childrenOf(pid);
+    const before = kids.map(cpuTicks);
     for (const s of mine) samples[s.id][id][round] = await runLoad(ctx.loader, spec(inst, s.load, cfg.durationS));
+    // How evenly the workers shared the work: the busiest one's share of their CPU time.
+    const used = kids.map((k, i) => cpuTicks(k) - before[i]);
+    const sum = used.reduce((a, b) => a + b, 0);
+    footprint[id][round].busiestShare = kids.length > 1 && sum > 0 ? Math.max(...used) / sum : null;
   });
   return { samples, footprint };
 }

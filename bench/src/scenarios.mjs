@@ -1,7 +1,7 @@
 // What is measured: the scenarios, their contenders and baselines, and how rows and targets are
 // derived from the raw samples. Pure: the loops that produce samples live in runners.mjs.
 import { STATIC_PATH } from './fixtures.mjs';
-import { median, medianRatio, ratio, summarizeLoad, total, verdict } from './stats.mjs';
+import { median, medianRatio, ratio, ratioSpread, summarizeLoad, total, verdict } from './stats.mjs';
 
 const isNodicornServer = (id) => id === 'nodicorn' || (id.startsWith('nodicorn-') && id !== 'nodicorn-proxy');
 const CORE = (id) => isNodicornServer(id) || id === 'node-http' || id === 'cluster-rr';
@@ -14,6 +14,7 @@ const LOAD_COLUMNS = (baselineLabel) => [
   { key: 'p99Ms', label: 'p99 ms', digits: 2 },
   { key: 'errors', label: 'errors', digits: 0 },
   { key: 'ratio', label: `ratio vs ${baselineLabel}`, digits: 2, suffix: '×' },
+  { key: 'spread', label: 'ratio range over rounds' },
 ];
 
 /**
@@ -76,6 +77,7 @@ export function mixedTable(samples, labels, baseline) {
     slowP99: median(slow(id).map((s) => s?.p99Ms)),
     errors: total(fast(id), 'errors') + total(slow(id), 'errors'),
     ratio: baseline ? medianRatio(fast(id), fast(baseline), 'p99Ms') : null,
+    spread: baseline ? ratioSpread(fast(id), fast(baseline), 'p99Ms') : null,
   }));
   return {
     id: 'mixed', title: 'Mixed load: 5% of connections burn 20 ms of CPU per request',
@@ -90,6 +92,7 @@ export function mixedTable(samples, labels, baseline) {
       { key: 'slowP99', label: 'slow p99 ms', digits: 2 },
       { key: 'errors', label: 'errors', digits: 0 },
       { key: 'ratio', label: `fast p99 vs ${labels.get(baseline) ?? '—'}`, digits: 2, suffix: '×' },
+      { key: 'spread', label: 'ratio range over rounds' },
     ],
     rows,
   };
@@ -135,6 +138,7 @@ export function footprintTable(samples, labels, baseline = 'cluster-rr') {
       workers: m((r) => r.workerKb.length),
       workerMb: m((r) => (r.workerKb.length ? r.workerKb.reduce((a, b) => a + b, 0) / r.workerKb.length / 1024 : null)),
       totalMb: m((r) => (r.masterKb + r.workerKb.reduce((a, b) => a + b, 0)) / 1024),
+      busiest: m((r) => (r.busiestShare == null ? null : r.busiestShare * 100)),
     };
   });
   const base = rows.find((r) => r.id === baseline);
@@ -144,7 +148,7 @@ export function footprintTable(samples, labels, baseline = 'cluster-rr') {
   }
   return {
     id: 'footprint', title: 'Memory and startup',
-    about: 'Startup: spawn to the first 2xx answer (polled with real requests). RSS from /proc after the warm-up (1 s of GET / on 10 connections): the top process ("master"; PM2\'s is its daemon) and each direct child ("worker"), medians over rounds.',
+    about: 'Startup: spawn to the first 2xx answer (polled with real requests). RSS from /proc after the warm-up (1 s of GET / on 10 connections): the top process ("master"; PM2\'s is its daemon) and each direct child ("worker"), medians over rounds. "Busiest worker": that worker\'s share of all workers\' CPU time during the throughput scenarios (50% is an even split between 2 workers).',
     columns: [
       { key: 'label', label: 'contender', align: 'left' },
       { key: 'startupMs', label: 'startup ms', digits: 0 },
@@ -152,6 +156,7 @@ export function footprintTable(samples, labels, baseline = 'cluster-rr') {
       { key: 'workers', label: 'workers', digits: 0 },
       { key: 'workerMb', label: 'MB per worker', digits: 1 },
       { key: 'totalMb', label: 'total MB', digits: 1 },
+      { key: 'busiest', label: 'busiest worker % of CPU', digits: 0 },
       { key: 'startupRatio', label: `startup vs ${labels.get(baseline)}`, digits: 2, suffix: '×' },
       { key: 'rssRatio', label: `RSS vs ${labels.get(baseline)}`, digits: 2, suffix: '×' },
     ],
@@ -163,6 +168,7 @@ function target(label, row, metric, op, goal, against) {
   const measured = row?.[metric] ?? null;
   const v = verdict(measured, op, goal);
   let measuredText = measured === null ? 'not measured' : `${row.label}: ${metric === 'failed' ? `${measured} failed` : `${measured.toFixed(2)}× ${against}`}`;
+  if (row?.spread) measuredText += ` [rounds ${row.spread}]`;
   if (v === 'missed' && metric !== 'failed') {
     const by = op === '>=' ? (goal - measured) / goal : (measured - goal) / goal;
     measuredText += ` (short by ${(by * 100).toFixed(0)}%)`;

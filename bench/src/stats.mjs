@@ -23,6 +23,13 @@ export function medianRatio(samples, base, metric) {
   return median(samples.map((s, i) => ratio(s?.[metric], base?.[i]?.[metric])));
 }
 
+/** "min–max" of the per-round ratios, to show how far a noisy machine moved them; null if under 2 rounds. */
+export function ratioSpread(samples, base, metric) {
+  const v = samples.map((s, i) => ratio(s?.[metric], base?.[i]?.[metric])).filter((x) => x !== null);
+  if (v.length < 2) return null;
+  return `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}`;
+}
+
 /** Sum of a numeric field over the rounds that ran. */
 export function total(samples, field) {
   return samples.reduce((acc, s) => acc + (s && typeof s[field] === 'number' ? s[field] : 0), 0);
@@ -38,6 +45,7 @@ export function summarizeLoad(samples, base, ratioMetric = 'rps') {
     errors: total(samples, 'errors'),
     requests: total(samples, 'requests'),
     ratio: base ? medianRatio(samples, base, ratioMetric) : null,
+    spread: base ? ratioSpread(samples, base, ratioMetric) : null,
   };
 }
 
