@@ -39,9 +39,12 @@ const spec = (inst, load, durationS) => ({
 });
 
 const WARM = { path: '/', connections: 10 };
+const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10 ms ticks
 
 /**
  * Load scenarios sharing one launch per contender per round. Returns samples[scenarioId][contenderId][round]
+ * (wrk's result plus the CPU time the server's processes spent per request, a cost that another
+ * tenant's load skews far less than throughput)
  * and, per launch, the footprint: startup (spawn → first 2xx) and the RSS of the top process and
  * each direct child after the warm-up.
  */
@@ -57,7 +60,13 @@ export async function runLoadScenarios(name, scenarios, idsFor, cfg, ctx) {
     footprint[id][round] = { readyMs, masterKb: rssKb(pid), workerKb: childrenOf(pid).map(rssKb) };
     const kids = childrenOf(pid);
     const before = kids.map(cpuTicks);
-    for (const s of mine) samples[s.id][id][round] = await runLoad(ctx.loader, spec(inst, s.load, cfg.durationS));
+    for (const s of mine) {
+      const procs = [pid, ...childrenOf(pid)];
+      const t0 = procs.map(cpuTicks);
+      const r = await runLoad(ctx.loader, spec(inst, s.load, cfg.durationS));
+      const ticks = procs.reduce((acc, p, i) => acc + Math.max(0, cpuTicks(p) - t0[i]), 0);
+      samples[s.id][id][round] = { ...r, cpuUsPerReq: r.requests ? (ticks * TICK_US) / r.requests : null };
+    }
     // How evenly the workers shared the work: the busiest one's share of their CPU time.
     const used = kids.map((k, i) => cpuTicks(k) - before[i]);
     const sum = used.reduce((a, b) => a + b, 0);

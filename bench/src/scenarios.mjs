@@ -15,6 +15,8 @@ const LOAD_COLUMNS = (baselineLabel) => [
   { key: 'errors', label: 'errors', digits: 0 },
   { key: 'ratio', label: `ratio vs ${baselineLabel}`, digits: 2, suffix: '×' },
   { key: 'spread', label: 'ratio range over rounds' },
+  { key: 'cpuUsPerReq', label: 'server CPU µs/req', digits: 0 },
+  { key: 'cpuRatio', label: 'CPU/req vs baseline', digits: 2, suffix: '×' },
 ];
 
 /**
@@ -169,6 +171,7 @@ function target(label, row, metric, op, goal, against) {
   const v = verdict(measured, op, goal);
   let measuredText = measured === null ? 'not measured' : `${row.label}: ${metric === 'failed' ? `${measured} failed` : `${measured.toFixed(2)}× ${against}`}`;
   if (row?.spread) measuredText += ` [rounds ${row.spread}]`;
+  if (typeof row?.cpuRatio === 'number') measuredText += `; CPU per request ${row.cpuRatio.toFixed(2)}× the baseline's`;
   if (v === 'missed' && metric !== 'failed') {
     const by = op === '>=' ? (goal - measured) / goal : (measured - goal) / goal;
     measuredText += ` (short by ${(by * 100).toFixed(0)}%)`;

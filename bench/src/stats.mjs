@@ -46,6 +46,8 @@ export function summarizeLoad(samples, base, ratioMetric = 'rps') {
     requests: total(samples, 'requests'),
     ratio: base ? medianRatio(samples, base, ratioMetric) : null,
     spread: base ? ratioSpread(samples, base, ratioMetric) : null,
+    cpuUsPerReq: median(samples.map((s) => s?.cpuUsPerReq)),
+    cpuRatio: base ? medianRatio(samples, base, 'cpuUsPerReq') : null,
   };
 }
 

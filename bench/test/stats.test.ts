@@ -32,7 +32,7 @@ describe('summarizeLoad', () => {
   it('medians rps and latency, sums errors over rounds, and rates against the baseline', () => {
     const base = [{ rps: 100, p50Ms: 1, p99Ms: 2, errors: 0, requests: 100 }, { rps: 200, p50Ms: 1, p99Ms: 2, errors: 0, requests: 200 }];
     const mine = [{ rps: 50, p50Ms: 2, p99Ms: 4, errors: 1, requests: 50 }, { rps: 100, p50Ms: 4, p99Ms: 8, errors: 2, requests: 100 }];
-    expect(summarizeLoad(mine, base)).toEqual({ rounds: 2, rps: 75, p50Ms: 3, p99Ms: 6, errors: 3, requests: 150, ratio: 0.5, spread: '0.50–0.50' });
+    expect(summarizeLoad(mine, base)).toEqual({ rounds: 2, rps: 75, p50Ms: 3, p99Ms: 6, errors: 3, requests: 150, ratio: 0.5, spread: '0.50–0.50', cpuUsPerReq: null, cpuRatio: null });
     expect(total([null, { errors: 2 }], 'errors')).toBe(2);
   });
 });
