@@ -1,5 +1,6 @@
 // Drives load with wrk (preferred) or autocannon (fallback) and returns parseWrk's result shape.
-// A load spec: { url, connections, threads, durationS, headers?, method?, bodyBytes? }.
+// A load spec: { url, connections, threads, durationS, headers?, method?, bodyBytes?, stop? } where
+// `stop` is a promise that ends the run early (the report covers the time run).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,6 +46,8 @@ export function wrkArgs(spec) {
 function runWrk(spec) {
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', wrkArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // wrk stops early on SIGINT and still prints its report.
+    spec.stop?.then(() => child.kill('SIGINT'));
     let out = '';
     child.stdout.on('data', (c) => { out += c; });
     child.stderr.on('data', (c) => { out += c; });
@@ -60,7 +63,7 @@ function runWrk(spec) {
 
 async function runAutocannon(spec) {
   const { default: autocannon } = await import('autocannon');
-  const r = await autocannon({
+  const run = autocannon({
     url: spec.url,
     connections: spec.connections,
     duration: spec.durationS,
@@ -69,6 +72,8 @@ async function runAutocannon(spec) {
     body: spec.method === 'POST' ? Buffer.alloc(spec.bodyBytes ?? 0, 'x') : undefined,
     timeout: spec.timeoutS ?? 5,
   });
+  spec.stop?.then(() => run.stop());
+  const r = await run;
   const socketErrors = { connect: 0, read: r.errors - r.timeouts, write: 0, timeout: r.timeouts };
   return {
     requests: r.requests.total,

@@ -39,6 +39,7 @@ const spec = (inst, load, durationS) => ({
 });
 
 const WARM = { path: '/', connections: 10 };
+const RELOAD_CAP_S = 180; // bounds a reload run whose manager never finishes reloading
 const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10 ms ticks
 
 /**
@@ -89,24 +90,48 @@ export async function runMixed(ids, cfg, ctx) {
   return samples;
 }
 
-/** `hups` reloads spread evenly over one load run; checks every worker pid changed. */
+/** Resolves once none of `before` is a child of `pid` and as many children are back; rejects at the deadline. */
+async function workersReplaced(pid, before, deadlineMs = 30_000) {
+  const until = performance.now() + deadlineMs;
+  for (;;) {
+    const now = childrenOf(pid);
+    if (now.length >= before.size && now.every((k) => !before.has(k))) return;
+    if (performance.now() > until) throw new Error(`workers not replaced within ${deadlineMs} ms of a reload`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * `hups` reloads during one load run, each awaited until every worker pid has changed and spaced at
+ * least `reloadS / (hups + 1)` apart; the load stops shortly after the last one, so every reload
+ * happens under load whatever it costs.
+ */
 export async function runReload(ids, cfg, ctx) {
   const samples = emptySamples(ids, cfg.reloadRounds);
   await eachRound(ids, { ...cfg, rounds: cfg.reloadRounds, name: 'reload' }, ctx, async (id, round, { inst }) => {
     const c = ctx.contenders.get(id);
     await runLoad(ctx.loader, spec(inst, WARM, cfg.warmupS));
-    const before = new Set(childrenOf(inst.leader.pid));
-    const t0 = performance.now();
-    const load = runLoad(ctx.loader, spec(inst, { path: '/', connections: 20 }, cfg.reloadS));
+    let end;
+    const stop = new Promise((r) => { end = r; });
     const gap = (cfg.reloadS * 1000) / (cfg.hups + 1);
-    for (let i = 1; i <= cfg.hups; i++) {
-      // A schedule inside a timed load, not a wait for readiness.
-      await new Promise((r) => setTimeout(r, Math.max(0, t0 + i * gap - performance.now())));
-      await c.reload(inst);
+    const load = runLoad(ctx.loader, { ...spec(inst, { path: '/', connections: 20 }, RELOAD_CAP_S), stop });
+    let replaced = true;
+    try {
+      for (let i = 0; i < cfg.hups; i++) {
+        // A schedule inside a timed load, not a wait for readiness.
+        await new Promise((r) => setTimeout(r, gap));
+        const before = new Set(childrenOf(inst.leader.pid));
+        await c.reload(inst);
+        await workersReplaced(inst.leader.pid, before).catch(() => { replaced = false; });
+      }
+      await new Promise((r) => setTimeout(r, gap));
+    } finally {
+      end();
     }
     const result = await load;
-    const after = childrenOf(inst.leader.pid);
-    samples[id][round] = { ...result, replaced: after.length > 0 && after.every((pid) => !before.has(pid)) };
+    // A load that hit its cap ended before the reloads did: say so rather than count failures short.
+    if (result.seconds >= RELOAD_CAP_S - 1) throw new Error(`reloads outlasted the ${RELOAD_CAP_S} s load cap`);
+    samples[id][round] = { ...result, replaced };
   });
   return samples;
 }

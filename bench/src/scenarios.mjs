@@ -110,18 +110,20 @@ export function reloadTable(samples, labels, hups) {
       failed: total(ran, 'errors'),
       detail: ran.map((r) => `non-2xx ${r.non2xx}, connect ${r.socketErrors.connect}, read ${r.socketErrors.read}, write ${r.socketErrors.write}, timeout ${r.socketErrors.timeout}`).join('; ') || '—',
       rps: median(ran.map((r) => r.rps)),
+      seconds: median(ran.map((r) => r.seconds)),
       replaced: ran.length ? (ran.every((r) => r.replaced) ? 'yes' : 'NO') : '—',
     };
   });
   return {
     id: 'reload', title: `Reload under load: ${hups} reloads`,
-    about: `GET / on 20 kept-alive connections while the manager reloads all workers ${hups} times (nodicorn and Gunicorn: HUP to the master; PM2: \`pm2 reload\`). Any failed request is a miss. "workers replaced" checks the worker pids all changed.`,
+    about: `GET / on 20 kept-alive connections while the manager reloads all workers ${hups} times (nodicorn and Gunicorn: HUP to the master; PM2: \`pm2 reload\`), each reload awaited until every worker pid has changed ("workers replaced"), then a pause; the load ends one pause after the last. Any failed request is a miss. req/s is over the whole run, reloads included.`,
     columns: [
       { key: 'label', label: 'contender', align: 'left' },
       { key: 'requests', label: 'requests', digits: 0 },
       { key: 'failed', label: 'failed', digits: 0 },
       { key: 'detail', label: 'failures by kind', align: 'left' },
       { key: 'rps', label: 'req/s', digits: 0 },
+      { key: 'seconds', label: 'load s', digits: 1 },
       { key: 'replaced', label: 'workers replaced', align: 'left' },
     ],
     rows,
