@@ -2,7 +2,7 @@
 // A load spec: { url, connections, threads, durationS, headers?, method?, bodyBytes?, stop? } where
 // `stop` is a promise that ends the run early (the report covers the time run).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,10 @@ export function detectLoader() {
 let scriptDir;
 /** A wrk lua script that sends every request as a POST with a `bytes`-long body. */
 function postScript(bytes) {
-  scriptDir ??= mkdtempSync(join(tmpdir(), 'ndc-wrk-'));
+  if (!scriptDir) {
+    scriptDir = mkdtempSync(join(tmpdir(), 'ndc-wrk-'));
+    process.once('exit', () => rmSync(scriptDir, { recursive: true, force: true }));
+  }
   const file = join(scriptDir, `post-${bytes}.lua`);
   writeFileSync(file, [
     'wrk.method = "POST"',
