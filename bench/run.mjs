@@ -44,6 +44,7 @@ const available = keep ? new Map([...all].filter(([id]) => keep.has(id) || basel
 const labels = new Map([...available.values()].map((c) => [c.id, c.label]));
 const tmp = mkdtempSync(join(os.tmpdir(), 'ndc-bench-'));
 chmodSync(tmp, 0o755); // nginx workers read the static file and certificate from here
+process.once('exit', () => rmSync(tmp, { recursive: true, force: true })); // also on Ctrl-C (proc.mjs exits)
 const ctx = { loader, contenders: available, tmp, fixtures: makeFixtures(tmp), failures: [] };
 
 const absent = [];
@@ -58,7 +59,7 @@ const started = performance.now();
 const loadBefore = os.loadavg()[0];
 const tables = [];
 let footprintTable_;
-try {
+{
   const app = APP_SCENARIOS.filter((s) => wanted(s.id));
   const appIds = (s) => scenarioContenders(s, available, opts.quick);
   if (app.length) {
@@ -78,8 +79,6 @@ try {
   }
   if (wanted('reload')) tables.push(reloadTable(await runReload(reloadContenders(available), cfg, ctx), labels, cfg.hups));
   if (footprintTable_) tables.push(footprintTable_);
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 const why = {
