@@ -22,6 +22,7 @@ export default defineConfig({
       project('server', 'packages/server'),
       project('proxy', 'packages/proxy'),
       project('cli', 'packages/cli'),
+      project('bench', 'bench'),
     ],
   },
 });

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { detectNodicorn, detectProxy } from '../src/detect.mjs';
+import { nginxConf } from '../src/nginx.mjs';
+import { mixedBaseline, targets } from '../src/scenarios.mjs';
+
+describe('detectNodicorn', () => {
+  it('finds nothing new in today\'s help', () => {
+    expect(detectNodicorn('  -w, --workers INT   The number of worker processes.\n')).toEqual({ dispatch: [], sync: false });
+  });
+  it('finds the dispatch modes and the sync worker class once they are listed', () => {
+    const help = [
+      '  --dispatch shared|round-robin|reuse-port   How connections reach workers. [default: "shared"]',
+      '  -k, --worker-class sync|async              async: many requests per worker. [default: "async"]',
+    ].join('\n');
+    expect(detectNodicorn(help)).toEqual({ dispatch: ['shared', 'round-robin', 'reuse-port'], sync: true });
+  });
+  it('does not take "async" for "sync"', () => {
+    expect(detectNodicorn('  --worker-class async   [default: "async"]').sync).toBe(false);
+  });
+});
+
+describe('detectProxy', () => {
+  it('rejects the server help the CLI falls through to today, though it exits 0', () => {
+    expect(detectProxy(0, 'Usage: nodicorn [OPTIONS] APP\n').ok).toBe(false);
+  });
+  it('names the flags the bench needs and the proxy lacks', () => {
+    const r = detectProxy(0, 'Usage: nodicorn proxy [OPTIONS]\n  --bind ADDRESS\n  --upstream PREFIX=ADDR\n');
+    expect(r.ok).toBe(false);
+    expect(r.why).toContain('--tls-bind, --cert, --key, --static');
+  });
+  it('accepts a proxy with every flag', () => {
+    expect(detectProxy(0, 'Usage: nodicorn proxy\n --bind --tls-bind --cert --key --static --upstream').ok).toBe(true);
+    expect(detectProxy(1, '').ok).toBe(false);
+  });
+});
+
+describe('nginxConf', () => {
+  const conf = nginxConf({ prefix: '/t', port: 1, tlsPort: 2, cert: '/t/c.pem', key: '/t/k.pem', upstreamSocket: '/t/app.sock', staticRoot: '/t' });
+  it('proxies to the Unix socket over kept-alive upstream connections and serves TLS and /static/', () => {
+    expect(conf).toContain('server unix:/t/app.sock;');
+    expect(conf).toContain('keepalive 32;');
+    expect(conf).toContain('proxy_set_header Connection "";');
+    expect(conf).toContain('listen 127.0.0.1:2 ssl;');
+    expect(conf).toContain('location /static/ {\n      root /t;');
+    expect(conf).toContain('pid /t/nginx.pid;');
+  });
+});
+
+describe('targets', () => {
+  const labels = new Map([['cluster-rr', 'node:cluster round-robin'], ['node-http', 'node:http']]);
+  const why = { mixed: 'needs sync', proxy: 'needs proxy' };
+  it('rates every nodicorn server row and says by how much a target is missed', () => {
+    const tables = [
+      { id: 'hello', rows: [{ id: 'nodicorn', label: 'nodicorn (shared)', ratio: 0.855 }, { id: 'cluster-rr', label: 'x', ratio: 1 }] },
+      { id: 'reload', rows: [{ id: 'nodicorn', label: 'nodicorn (shared)', failed: 0 }, { id: 'pm2', label: 'PM2', failed: 4 }] },
+    ];
+    const t = targets(tables, labels, why);
+    expect(t[0]).toMatchObject({ verdict: 'missed', measuredText: 'nodicorn (shared): 0.85× node:cluster round-robin (short by 10%)' });
+    expect(t.find((x) => x.target.startsWith('zero failed'))).toMatchObject({ verdict: 'met', measuredText: 'nodicorn (shared): 0 failed' });
+    expect(t.filter((x) => x.target.startsWith('zero failed'))).toHaveLength(1);
+  });
+  it('reports the mixed and proxy targets as not measured, with the reason, until their contenders exist', () => {
+    const t = targets([], labels, why);
+    expect(t.find((x) => x.target.startsWith('mixed'))).toMatchObject({ verdict: 'not measured', measuredText: 'needs sync' });
+    expect(t.filter((x) => x.measuredText === 'needs proxy')).toHaveLength(3);
+  });
+  it('rates sync against round-robin once both exist', () => {
+    const t = targets([{ id: 'mixed', baseline: 'nodicorn-round-robin', rows: [{ id: 'nodicorn-sync', label: 'nodicorn sync', ratio: 0.3 }] }], labels, why);
+    expect(t.find((x) => x.target.startsWith('mixed'))).toMatchObject({ verdict: 'met' });
+    expect(mixedBaseline(['cluster-rr', 'nodicorn-shared', 'nodicorn-round-robin'])).toBe('nodicorn-round-robin');
+    expect(mixedBaseline(['cluster-rr', 'nodicorn'])).toBe('nodicorn');
+  });
+});
