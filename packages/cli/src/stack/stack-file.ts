@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SettingError, validateConfigObject, type Settings } from '@nodicorn/server';
+
+/** Looked for in the working directory when no --file is given. */
+export const STACK_FILE_NAMES = ['nodicorn.stack.js', 'nodicorn.stack.mjs', 'nodicorn.stack.json'] as const;
+
+/**
+ * A stack file, as users write it: servers (each a nodicorn server, any setting by its camelCase
+ * config key) and the proxy in front (its config keys; `routes[].upstream` names a server).
+ */
+export interface StackFile {
+  name?: string;
+  /** Where sockets, certificates, logs and the state file go; relative to the stack file. */
+  stateDir?: string;
+  servers: Record<string, Partial<Settings> & { app: string }>;
+  proxy?: Record<string, unknown> & { routes?: { prefix: string; upstream: string }[] };
+}
+
+export interface StackServer {
+  readonly name: string;
+  /** The server's config, with the stack's bind, control socket, name and chdir filled in. */
+  readonly config: Partial<Settings>;
+  readonly socket: string;
+  readonly controlSocket: string;
+}
+
+export interface Stack {
+  readonly name: string;
+  readonly file: string;
+  readonly baseDir: string;
+  readonly stateDir: string;
+  readonly servers: readonly StackServer[];
+  /** The proxy's config, with one upstream per server (`unix:` its socket); null when there is none. */
+  readonly proxy: Record<string, unknown> | null;
+  /** The environment every part gets, so apps can find the stack (the demo's dashboard does). */
+  readonly env: Record<string, string>;
+}
+
+export function findStackFile(cwd: string): string | null {
+  for (const name of STACK_FILE_NAMES) if (existsSync(join(cwd, name))) return join(cwd, name);
+  return null;
+}
+
+async function readStackModule(path: string): Promise<unknown> {
+  if (path.endsWith('.json')) return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const namespace = (await import(`${pathToFileURL(path).href}?load=${Date.now()}`)) as { default?: unknown };
+  const exported = namespace.default ?? namespace;
+  return typeof exported === 'function' ? (exported as () => unknown)() : exported;
+}
+
+const SERVER_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+/** Reads and checks a stack file; every problem is one line naming the file, the part and the fix. */
+export async function loadStack(path: string): Promise<Stack> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new SettingError(`Stack file ${file} not found. Give --file PATH, or create ./nodicorn.stack.mjs.`);
+  let raw: unknown;
+  try {
+    raw = await readStackModule(file);
+  } catch (err) {
+    throw new SettingError(`Stack file ${file} could not be loaded: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  }
+  const where = `Stack file ${file}`;
+  if (typeof raw !== 'object' || raw === null) throw new SettingError(`${where}: expected it to export an object { servers, proxy }.`);
+  const spec = raw as StackFile;
+  const unknown = Object.keys(spec).find((k) => !['name', 'stateDir', 'servers', 'proxy'].includes(k));
+  if (unknown) throw new SettingError(`${where}: unknown key "${unknown}"; a stack has name, stateDir, servers and proxy.`);
+  if (typeof spec.servers !== 'object' || spec.servers === null || Object.keys(spec.servers).length === 0) {
+    throw new SettingError(`${where}: "servers" must name at least one server, e.g. { web: { app: 'app.js:app' } }.`);
+  }
+  const baseDir = dirname(file);
+  const name = spec.name ?? 'stack';
+  if (!SERVER_NAME.test(name)) throw new SettingError(`${where}: name "${name}" must be lowercase letters, digits and dashes.`);
+  const stateDir = resolve(baseDir, spec.stateDir ?? join('.nodicorn', name));
+  const servers: StackServer[] = Object.entries(spec.servers).map(([serverName, settings]) => {
+    if (!SERVER_NAME.test(serverName)) throw new SettingError(`${where}: server name "${serverName}" must be lowercase letters, digits and dashes.`);
+    const { values } = validateConfigObject(settings, `${file} (server "${serverName}")`);
+    if (!values.app) throw new SettingError(`${where}: server "${serverName}" has no "app", e.g. app: 'src/app.mjs:app'.`);
+    const socket = join(stateDir, `${serverName}.sock`);
+    const controlSocket = join(stateDir, `${serverName}.control.sock`);
+    const chdir = values.chdir ? (isAbsolute(values.chdir) ? values.chdir : resolve(baseDir, values.chdir)) : baseDir;
+    return {
+      name: serverName,
+      socket,
+      controlSocket,
+      config: { ...values, chdir, bind: [`unix:${socket}`], controlSocket, procName: `${name}-${serverName}` },
+    };
+  });
+  let proxy: Record<string, unknown> | null = null;
+  if (spec.proxy) {
+    const known = new Set(servers.map((s) => s.name));
+    for (const route of spec.proxy.routes ?? []) {
+      if (!known.has(route.upstream)) {
+        throw new SettingError(`${where}: proxy route ${route.prefix} goes to "${route.upstream}", which is not a server here (servers: ${[...known].join(', ')}).`);
+      }
+    }
+    const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
+    proxy = { stateDir, ...spec.proxy, upstreams: { ...(spec.proxy.upstreams as object | undefined), ...upstreams } };
+  }
+  return { name, file, baseDir, stateDir, servers, proxy, env: { NODICORN_STACK_NAME: name, NODICORN_STACK_DIR: stateDir } };
+}
