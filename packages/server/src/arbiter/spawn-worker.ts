@@ -47,7 +47,8 @@ export const spawnWorker: SpawnWorker = (request) => {
   const config: WorkerConfig = { ...request.config, listenFds, watchdogFd: WATCHDOG_FD };
   const child: ChildProcess = spawn(process.execPath, [...inheritableExecArgv(), WORKER_ENTRY], {
     stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'ipc', 'pipe', ...request.listenerFds],
-    env: { ...request.env, [WORKER_ENV]: JSON.stringify(config) },
+    // NODICORN_WORKER_ID: the worker's sequential age, for apps that show which worker answered.
+    env: { ...request.env, [WORKER_ENV]: JSON.stringify(config), NODICORN_WORKER_ID: String(config.id) },
     cwd: request.config.settings.chdir,
     ...(request.uid !== undefined ? { uid: request.uid } : {}),
     ...(request.gid !== undefined ? { gid: request.gid } : {}),
