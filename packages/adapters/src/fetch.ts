@@ -1,8 +1,8 @@
-import { getRequestListener } from '@hono/node-server';
 import type { AdapterOptions, App } from './app.js';
 import { tagRequest } from './client-info.js';
 import { NotAnAppError } from './errors.js';
 import { carryHooks, markRebindable } from './lifespan.js';
+import { nodeServer } from './node-server.js';
 import { isFetchApp, isHonoApp, type FetchApp, type FetchHandler } from './shapes.js';
 
 const ERROR_BODY = 'Internal Server Error\n';
@@ -35,7 +35,7 @@ export function fromFetch(handler: FetchHandler | FetchApp, options: AdapterOpti
   else if (typeof handler === 'function') fetch = handler;
   else throw new NotAnAppError(handler, 'a fetch handler: a function (request) => Response, or an object with fetch(request)');
   const trust = options.trustProxy;
-  const listener = getRequestListener(
+  const listener = nodeServer().getRequestListener(
     (request, env) => {
       tagRequest(request, env.incoming as import('node:http').IncomingMessage, trust);
       return fetch(request, env as never);
