@@ -6,6 +6,13 @@ import { carryHooks, markRebindable } from './lifespan.js';
 import { isKoaApp, type KoaLike } from './shapes.js';
 
 const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+const kTrusted = Symbol('nodicorn.adapters.peerTrusted');
+
+/** The trust decision for a request's peer, made once per connection: parsing the address is not free. */
+function peerTrusted(req: IncomingMessage, trust: Trust): boolean {
+  const socket = req.socket as IncomingMessage['socket'] & { [kTrusted]?: boolean };
+  return (socket[kTrusted] ??= trust(socket.remoteAddress));
+}
 
 /**
  * Makes a request safe for a Koa app with `proxy = true`, which believes X-Forwarded-* from anyone:
@@ -15,7 +22,9 @@ const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
  */
 export function normaliseForKoa(req: IncomingMessage, trust: Trust, ipHeader: string): void {
   const headers = req.headers;
-  if (!trust(req.socket.remoteAddress)) {
+  // Most requests carry no forwarding header at all: nothing to strip or cut, no address to judge.
+  if (headers['x-forwarded-for'] === undefined && headers['x-forwarded-proto'] === undefined && headers['x-forwarded-host'] === undefined && headers[ipHeader] === undefined) return;
+  if (!peerTrusted(req, trust)) {
     for (const name of FORWARDED_HEADERS) delete headers[name];
     delete headers[ipHeader];
     return;
