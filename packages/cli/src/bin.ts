@@ -9,7 +9,9 @@ export interface Command {
  * Subcommands, loaded only when used so `nodicorn APP` starts no faster or slower for them. Anything
  * else is `nodicorn [OPTIONS] APP`, as `gunicorn [OPTIONS] APP`.
  */
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  proxy: () => import('./commands/proxy.js'),
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
