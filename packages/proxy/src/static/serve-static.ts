@@ -1,15 +1,18 @@
-import { realpath, realpathSync, stat } from 'node:fs';
+import { realpath, realpathSync, stat, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
 import mime from 'mime-types';
 import send from 'send';
 import { sendError } from '../error-page.js';
+import { FileCache, plainGet } from './file-cache.js';
 import { isHashedName, safeSegments } from './safe-path.js';
 
 /** Types worth precompressing; only these are looked up as .br/.gz, so images cost no extra stat. */
 const COMPRESSIBLE = new Set(['.html', '.htm', '.css', '.js', '.mjs', '.json', '.map', '.svg', '.txt', '.xml', '.wasm', '.md', '.csv', '.ico']);
 const VARIANT_TTL_MS = 1000;
 const VARIANT_CACHE_MAX = 10_000;
+/** Headers that belong to one response, never replayed from the cache. */
+const PER_RESPONSE = ['date', 'connection', 'keep-alive', 'strict-transport-security'];
 
 interface Variants {
   readonly br: boolean;
@@ -26,6 +29,7 @@ interface Variants {
 export class StaticMount {
   readonly #rootReal: string;
   readonly #variants = new Map<string, Variants>();
+  readonly #cache = new FileCache();
 
   constructor(
     readonly prefix: string,
@@ -45,25 +49,47 @@ export class StaticMount {
     if (rest === '') return redirect(res, `${pathname}/${query}`);
     if (rest.endsWith('/')) segments.push('index.html');
     const file = join(this.#rootReal, ...segments);
-    realpath.native(file, (err, real) => {
-      if (err || (real !== this.#rootReal && !real.startsWith(this.#rootReal + sep))) return sendError(res, 404);
-      this.#withVariants(req, res, file, segments, (encoding) => {
-        for (let i = 0; i < extraHeaders.length; i += 2) res.setHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
-        const name = segments.at(-1) ?? '';
-        let path = '/' + segments.map(encodeURIComponent).join('/');
-        if (encoding) {
-          res.setHeader('content-encoding', encoding === 'gz' ? 'gzip' : 'br');
-          res.setHeader('content-type', mime.contentType(extname(name)) || 'application/octet-stream');
-          path += `.${encoding}`;
-        }
-        const hashed = isHashedName(name);
-        send(req, path, { root: this.#rootReal, index: false, dotfiles: 'allow', etag: true, lastModified: true, maxAge: hashed ? '1y' : 0, immutable: hashed })
-          .on('error', (e: { status?: number }) => sendError(res, e.status === 404 || e.status === undefined ? 404 : e.status))
-          // send would build the Location from the mount-relative path; use the client's.
-          .on('directory', () => redirect(res, `${pathname}/${query}`))
-          .pipe(res);
+    this.#withVariants(req, res, file, segments, (encoding) => {
+      for (let i = 0; i < extraHeaders.length; i += 2) res.setHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
+      const key = encoding ? `${file}.${encoding}` : file;
+      const plain = plainGet(req.headers, req.method);
+      const hit = plain ? this.#cache.lookup(key, Date.now()) : undefined;
+      if (hit) {
+        res.writeHead(200, hit.headers);
+        res.end(hit.body);
+        return;
+      }
+      realpath.native(file, (err, real) => {
+        if (err || (real !== this.#rootReal && !real.startsWith(this.#rootReal + sep))) return sendError(res, 404);
+        this.#send(req, res, pathname, query, segments, encoding, plain ? key : null);
       });
     });
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, segments: string[], encoding: 'br' | 'gz' | null, cacheKey: string | null): void {
+    const name = segments.at(-1) ?? '';
+    let path = '/' + segments.map(encodeURIComponent).join('/');
+    if (encoding) {
+      res.setHeader('content-encoding', encoding === 'gz' ? 'gzip' : 'br');
+      res.setHeader('content-type', mime.contentType(extname(name)) || 'application/octet-stream');
+      path += `.${encoding}`;
+    }
+    const hashed = isHashedName(name);
+    const stream = send(req, path, { root: this.#rootReal, index: false, dotfiles: 'allow', etag: true, lastModified: true, maxAge: hashed ? '1y' : 0, immutable: hashed })
+      .on('error', (e: { status?: number }) => sendError(res, e.status === 404 || e.status === undefined ? 404 : e.status))
+      // send would build the Location from the mount-relative path; use the client's.
+      .on('directory', () => redirect(res, `${pathname}/${query}`));
+    if (cacheKey) {
+      stream.on('file', (filePath: string, stat: Stats) => {
+        res.once('finish', () => {
+          if (res.statusCode !== 200) return;
+          const headers = res.getHeaders();
+          for (const h of PER_RESPONSE) delete headers[h];
+          this.#cache.fill(cacheKey, filePath, stat, headers);
+        });
+      });
+    }
+    stream.pipe(res);
   }
 
   /** Picks br, then gzip, when the client accepts it and a sibling exists; cached briefly, as nginx's open_file_cache would. */

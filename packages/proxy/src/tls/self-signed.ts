@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface GeneratedCert {
   readonly certPath: string;
@@ -45,6 +44,8 @@ export async function ensureSelfSigned(stateDir: string, now = Date.now()): Prom
     const validTo = usable(cert, now);
     if (validTo) return { certPath, keyPath, cert, key: readFileSync(keyPath, 'utf8'), validTo, generated: false };
   }
+  // Loaded only when a certificate must be made: its ASN.1 stack costs ~100 ms of startup.
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(now - 60_000);
   const pems = await generate([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'nodicorn development certificate' }], {
     keyType: 'ec',
