@@ -42,7 +42,9 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
     // reset or timeout just closes. It must never throw.
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Destroyed once written, as Node's default handler does: the HTTP server keeps sockets
+    // half-open, so a peer that never answers our FIN (a slowloris) would otherwise keep it.
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
   });
   if (spec.scheme === 'https') server.on('tlsClientError', () => {});
   return server;
