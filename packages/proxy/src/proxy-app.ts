@@ -126,8 +126,8 @@ export class ProxyApp {
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const rt = this.#rt;
-    const ex: Exchange = { start: process.hrtime.bigint(), bytes: 0, upstreamAddr: '', upstreamStatus: '', upstreamTime: '' };
     const log = this.deps.accessLog;
+    const ex: Exchange = { start: process.hrtime.bigint(), remote: log.enabled ? (req.socket.remoteAddress ?? '-') : '-', bytes: 0, upstreamAddr: '', upstreamStatus: '', upstreamTime: '' };
     if (log.enabled) res.once('close', () => log.append(formatAccessLine(req, res, ex)));
     if (this.#draining) res.shouldKeepAlive = false;
     // maxHeadersCount is 0 (unlimited) so the proxy sees every field and can answer 431 (RFC 6585)

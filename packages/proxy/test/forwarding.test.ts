@@ -72,6 +72,15 @@ describe('forwarding to a nodicorn server over a Unix socket', () => {
     expect(big.body.length).toBe(3_000_000);
   });
 
+  it('streams bodies both ways with --request-buffering off and --proxy-buffering off', async () => {
+    const up = await startUpstream();
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--request-buffering', 'off', '--proxy-buffering', 'off', '--max-body', '2m']);
+    const res = await request({ url: proxy.http, path: '/' }, { method: 'POST', body: Buffer.alloc(1024 * 1024 + 3, 1) });
+    expect(json(res.body).size).toBe(1024 * 1024 + 3);
+    expect((await request({ url: proxy.http, path: '/big?bytes=2000000' })).body.length).toBe(2_000_000);
+    expect((await request({ url: proxy.http, path: '/' }, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024 + 1) })).status).toBe(413);
+  });
+
   it('keeps the client connection open when the upstream says Connection: close', async () => {
     const up = await startUpstream();
     const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`]);

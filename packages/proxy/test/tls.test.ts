@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -76,6 +76,36 @@ describe('https listeners', () => {
       }).on('error', reject);
     });
     expect(named2['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it('SIGHUP loads a renewed certificate for new handshakes without dropping an open connection', async () => {
+    const up = await startUpstream();
+    const state = join(up.dir, 'state');
+    const proxy = await startProxy(['--listen', 'https://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--state-dir', state]);
+    const certPath = join(state, 'tls', 'localhost-cert.pem');
+    const oldCa = readFileSync(certPath, 'utf8');
+    const port = Number(new URL(proxy.https).port);
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: oldCa });
+    const sockets = new Set<tls.TLSSocket>();
+    const viaAgent = () =>
+      new Promise<number>((resolve, reject) => {
+        https.get({ host: 'localhost', port, path: '/', agent }, (res) => {
+          sockets.add(res.socket as tls.TLSSocket);
+          res.resume().on('end', () => resolve(res.statusCode!));
+        }).on('error', reject);
+      });
+    expect(await viaAgent()).toBe(200);
+    rmSync(join(state, 'tls'), { recursive: true });
+    proxy.proc.signal('SIGHUP');
+    await proxy.proc.waitFor(/Reloaded configuration and certificates/);
+    const newCa = readFileSync(certPath, 'utf8');
+    expect(newCa).not.toBe(oldCa);
+    // The kept-alive connection made with the old certificate still serves…
+    expect(await viaAgent()).toBe(200);
+    expect(sockets.size).toBe(1);
+    // …and a new handshake presents the new one.
+    expect((await get(`https://localhost:${port}/`, newCa)).status).toBe(200);
+    agent.destroy();
   });
 
   it('uses --tls-cert/--tls-key when given, and names the setting when they are unusable', async () => {

@@ -19,6 +19,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n${proxyHelp()}\n`);
       return PROXY_EXIT.OK;
     }
+    // One standalone process has no master to respawn it: a bug hit by one request is logged with
+    // its stack and that request's sockets are lost, but every other connection keeps its proxy.
+    process.on('uncaughtException', (err) => log.error(`Uncaught error (please report it): ${err.stack ?? String(err)}`));
     const proxy = await runProxy(config, log);
     log.info(`Ready: nodicorn proxy (pid ${process.pid})`);
     return await new Promise<number>((resolve) => {

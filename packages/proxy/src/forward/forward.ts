@@ -41,10 +41,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange,
     return;
   }
   const declared = Number(req.headers['content-length']);
-  if (env.maxBody && declared > env.maxBody) {
-    sendError(res, 413, { close: true });
-    return;
-  }
+  if (env.maxBody && declared > env.maxBody) return refuseBody(req, res);
   if (!env.requestBuffering) {
     if (Number.isFinite(declared)) headers.push('content-length', String(declared));
     new Forwarding(req, res, ex, group, env, headers, req, extraHeaders).next();
@@ -58,10 +55,35 @@ export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange,
       new Forwarding(req, res, ex, group, env, headers, body, extraHeaders).next();
     },
     (err: unknown) => {
-      if (err instanceof BodyTooLarge) sendError(res, 413, { close: true });
+      if (err instanceof BodyTooLarge) refuseBody(req, res);
       else res.destroy();
     },
   );
+}
+
+/** How long, and how much, of a refused body is read and dropped after the 413 (nginx lingering_time). */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * 413, then what the client is still sending is read and dropped for a while, as nginx's lingering
+ * close does: closing on unread data makes the kernel send RST, and the client would see a reset
+ * instead of the answer. Past the time or byte budget the connection is cut.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse): void {
+  sendError(res, 413);
+  if (req.complete) return;
+  let dropped = 0;
+  const cut = () => req.destroy();
+  const timer = setTimeout(cut, LINGER_MS).unref();
+  req.on('data', (chunk: Buffer) => {
+    if ((dropped += chunk.length) > LINGER_BYTES) cut();
+  });
+  req.once('end', () => {
+    clearTimeout(timer);
+  });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 class Forwarding implements Dispatcher.DispatchHandler {

@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface Exchange {
   /** process.hrtime.bigint() when the request arrived. */
   readonly start: bigint;
+  /** The peer, read on arrival: by the time the line is written the socket may be gone. */
+  readonly remote: string;
   /** Body bytes sent to the client when the response does not carry Content-Length. */
   bytes: number;
   /** nginx $upstream_addr, $upstream_status, $upstream_response_time; comma-separated per try. */
@@ -49,7 +51,7 @@ export function formatAccessLine(req: IncomingMessage, res: ServerResponse, ex: 
   const length = Number(res.getHeader('content-length'));
   const bytes = res.writableFinished && Number.isFinite(length) && req.method !== 'HEAD' ? length : ex.bytes;
   const rt = (Number(endNs - ex.start) / 1e9).toFixed(3);
-  const addr = (req.socket.remoteAddress ?? '-').replace(/^::ffff:(?=\d+\.)/, '');
+  const addr = ex.remote.replace(/^::ffff:(?=\d+\.)/, '');
   return (
     `${addr} - - [${timeLocal()}] "${escape(`${req.method} ${req.url} HTTP/${req.httpVersion}`)}" ${status} ${bytes} ` +
     `"${escape(req.headers.referer)}" "${escape(req.headers['user-agent'])}" rt=${rt} uaddr="${ex.upstreamAddr || '-'}" us="${ex.upstreamStatus || '-'}" ut="${ex.upstreamTime || '-'}"\n`
