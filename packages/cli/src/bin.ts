@@ -10,6 +10,7 @@ export interface Command {
  * else is `nodicorn [OPTIONS] APP`, as `gunicorn [OPTIONS] APP`.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  proxy: () => import('./commands/proxy.js'),
   status: () => import('./commands/status.js'),
   ctl: () => import('./commands/ctl.js'),
   stack: () => import('./commands/stack.js'),
