@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
@@ -8,14 +10,22 @@ afterEach(runCleanups);
 
 const APP = `export const app = (req, res) => res.end(JSON.stringify({ pid: process.pid, stack: process.env.NODICORN_STACK_NAME, worker: process.env.NODICORN_WORKER_ID }));`;
 
-function stackDir(servers: string): string {
+function stackDir(servers: string, proxy?: string): string {
   const dir = tempDir('ndc-stack-');
   writeFileSync(join(dir, 'app.mjs'), APP);
   writeFileSync(join(dir, 'broken.mjs'), `throw new Error('cannot connect to the database');`);
-  writeFileSync(join(dir, 'nodicorn.stack.mjs'), `export default { name: 'tiny', stateDir: 'state', servers: ${servers} };`);
+  writeFileSync(join(dir, 'nodicorn.stack.mjs'), `export default { name: 'tiny', stateDir: 'state', servers: ${servers}${proxy ? `, proxy: ${proxy}` : ''} };`);
   // Whatever a test leaves running is stopped through the stack itself, then by pid as a last resort.
   onCleanup(() => void spawnSync(process.execPath, [NODICORN_BIN, 'stack', 'down', '--file', join(dir, 'nodicorn.stack.mjs')], { timeout: 60_000 }));
   return dir;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 const stack = (dir: string, ...args: string[]) =>
@@ -62,6 +72,31 @@ describe('nodicorn stack', () => {
     expect(await proc.exited()).toBe(0);
     expect(proc.output()).toMatch(/web\s+\| .*Shutting down: Master \(exit 0\)/);
     await until(() => !existsSync(join(dir, 'state/web.sock')), 5000, 'the socket removed');
+  });
+
+  it('puts the proxy in front with TLS from a generated certificate, the redirect, and routes by prefix', async () => {
+    const [httpsPort, httpPort] = [await freePort(), await freePort()];
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' }, api: { app: 'app.mjs:app' } }`, `{ listen: ['https://127.0.0.1:${httpsPort}', 'http://127.0.0.1:${httpPort}'], redirectHttps: true, serverName: ['localhost'], routes: [{ prefix: '/api/', upstream: 'api' }, { prefix: '/', upstream: 'web' }] }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status, up.stderr).toBe(0);
+    const cert = /self-signed certificate (\S+)/.exec(up.stdout)![1]!;
+    const get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        https.get({ host: '127.0.0.1', servername: 'localhost', port: httpsPort, path, ca: readFileSync(cert) }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c));
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+    const web = JSON.parse(await get('/')) as { pid: number };
+    const api = JSON.parse(await get('/api/x')) as { pid: number };
+    const status = stack(dir, 'status').stdout;
+    expect(status).toMatch(new RegExp(`tiny-web: master[\\s\\S]*#1\\s+${web.pid}\\s`));
+    expect(status).toMatch(new RegExp(`tiny-api: master[\\s\\S]*#1\\s+${api.pid}\\s`));
+    const redirect = await request({ url: `http://127.0.0.1:${httpPort}`, path: '/somewhere' });
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.location).toBe(`https://localhost:${httpsPort}/somewhere`);
+    expect(stack(dir, 'down').status).toBe(0);
   });
 
   it('a bad stack file is one line naming the problem', () => {
