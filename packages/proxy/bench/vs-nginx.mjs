@@ -164,7 +164,9 @@ for (const [name, url] of Object.entries(engines)) {
 const rounds = Number(opts.rounds);
 const rows = [];
 for (const s of scenarios) {
-  wrk(s.proxy), wrk(s.nginx); // warm both (JIT, keep-alive pools, TLS sessions)
+  // Warm both (JIT, keep-alive pools, TLS sessions).
+  wrk(s.proxy);
+  wrk(s.nginx);
   const results = { proxy: [], nginx: [] };
   for (let i = 0; i < rounds; i++) {
     // Alternate who goes first so drift (thermal, other load) does not favour one side.

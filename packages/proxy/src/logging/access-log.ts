@@ -37,6 +37,8 @@ export function timeLocal(now = Date.now()): string {
 function escape(text: string | string[] | undefined): string {
   if (text === undefined) return '-';
   const s = Array.isArray(text) ? text.join(', ') : text;
+  // Matching control bytes is the point here: they are what must not reach the log raw.
+  // eslint-disable-next-line no-control-regex
   return /["\\\x00-\x1f\x7f-\uffff]/.test(s) ? s.replace(/["\\\x00-\x1f\x7f-\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : s;
 }
 
