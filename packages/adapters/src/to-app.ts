@@ -1,40 +1,46 @@
 import type { AdapterOptions, App, RequestListener } from './app.js';
+import { NotAnAppError } from './errors.js';
+import { fromExpress } from './express.js';
+import { fromFetch, fromHono } from './fetch.js';
+import { fromKoa } from './koa.js';
+import { rebind } from './lifespan.js';
+import { fromListener } from './listener.js';
+import { detectShape } from './shapes.js';
 
-/** Thrown when an export is none of the shapes nodicorn can serve. */
-export class NotAnAppError extends TypeError {
-  readonly code = 'ERR_NOT_AN_APP';
-  constructor(readonly found: string) {
-    super(
-      `expected an app: a (req, res) request listener or an object with handle(req, res); found ${found}`,
-    );
-    this.name = 'NotAnAppError';
+const HOOKS = ['upgrade', 'startup', 'shutdown'] as const;
+
+/** Checks an App's optional members, so a typo'd export fails at load rather than on first use. */
+function checkApp(app: App): App {
+  for (const hook of HOOKS) {
+    const value: unknown = app[hook];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new NotAnAppError(app, `an App whose ${hook} is a function (or absent)`, `${hook} is a ${typeof value}`);
+    }
   }
+  return app;
 }
 
-/** A short human description of a value, for error messages ("a string", "an object with keys a, b"). */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `a function${value.name ? ` named ${value.name}` : ''} taking ${value.length} argument(s)`;
-  if (typeof value === 'object') {
-    const keys = Object.keys(value).slice(0, 6);
-    return keys.length ? `an object with keys ${keys.join(', ')}` : 'an empty object';
+/**
+ * Turns whatever a module exported into an App, detected by shape (no framework is imported):
+ * an App object (re-bound to `options` if an adapter built it without them), an Express app, a Koa
+ * app, a Hono app, an object or function with `fetch`, or a plain `(req, res)` listener.
+ * Anything else throws NotAnAppError saying what was found and what is accepted.
+ */
+export function toApp(exported: unknown, options: AdapterOptions = {}): App {
+  switch (detectShape(exported)) {
+    case 'app':
+      return rebind(checkApp(exported as App), options);
+    case 'express':
+      return fromExpress(exported as Parameters<typeof fromExpress>[0], options);
+    case 'koa':
+      return fromKoa(exported as Parameters<typeof fromKoa>[0], options);
+    case 'hono':
+      return fromHono(exported as Parameters<typeof fromHono>[0], options);
+    case 'fetch':
+      return fromFetch(exported as Parameters<typeof fromFetch>[0], options);
+    case 'listener':
+      return fromListener(exported as RequestListener);
+    case undefined:
+      throw new NotAnAppError(exported);
   }
-  return `a ${typeof value} (${JSON.stringify(value)})`;
-}
-
-export function isApp(value: unknown): value is App {
-  return typeof value === 'object' && value !== null && typeof (value as App).handle === 'function';
-}
-
-/** Wraps a plain Node request listener as an App. */
-export function fromListener(listener: RequestListener): App {
-  return { handle: listener };
-}
-
-/** Turns whatever a module exported into an App, or throws NotAnAppError saying what was found. */
-export function toApp(exported: unknown, _options: AdapterOptions = {}): App {
-  if (isApp(exported)) return exported;
-  if (typeof exported === 'function') return fromListener(exported as RequestListener);
-  throw new NotAnAppError(describeValue(exported));
 }

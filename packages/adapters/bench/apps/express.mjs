@@ -1,0 +1,4 @@
+import express from 'express';
+
+export const app = express();
+app.get('/', (req, res) => res.send('Hello, World!'));

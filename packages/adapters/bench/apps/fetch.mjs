@@ -1,0 +1,1 @@
+export const app = { fetch: () => new Response('Hello, World!') };

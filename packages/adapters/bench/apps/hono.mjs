@@ -1,0 +1,4 @@
+import { Hono } from 'hono';
+
+export const app = new Hono();
+app.get('/', (c) => c.text('Hello, World!'));

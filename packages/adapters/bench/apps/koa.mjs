@@ -1,0 +1,6 @@
+import Koa from 'koa';
+
+export const app = new Koa();
+app.use((ctx) => {
+  ctx.body = 'Hello, World!';
+});
