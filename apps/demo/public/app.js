@@ -71,10 +71,10 @@ function renderServer(fw, status, at) {
   history[fw].push({ at, rates });
   if (history[fw].length > HISTORY) history[fw].shift();
 
-  $('.workers tbody', card).replaceChildren(...status.workers.map((w) => workerRow(w, rates.get(w.pid))));
+  $('.workers tbody', card).replaceChildren(...status.workers.map((w) => workerRow(fw, w, rates.get(w.pid))));
   noticeChanges(fw, status.workers);
-  drawChart($('.chart', card), history[fw], HISTORY);
-  $('.legend', card).replaceChildren(...status.workers.map((w) => legendItem(w.pid)));
+  drawChart($('.chart', card), history[fw], HISTORY, (pid) => colorFor(fw, pid));
+  $('.legend', card).replaceChildren(...status.workers.map((w) => legendItem(fw, w.pid)));
 }
 
 function workerRates(fw, workers, at) {
@@ -91,7 +91,7 @@ function workerRates(fw, workers, at) {
   return rates;
 }
 
-function workerRow(w, r = 0) {
+function workerRow(fw, w, r = 0) {
   const row = document.createElement('tr');
   row.dataset.pid = w.pid;
   const cells = [
@@ -110,7 +110,7 @@ function workerRow(w, r = 0) {
   }
   const swatch = document.createElement('span');
   swatch.className = 'swatch';
-  swatch.style.background = colorFor(w.pid);
+  swatch.style.background = colorFor(fw, w.pid);
   row.cells[1].prepend(swatch);
   const pill = document.createElement('span');
   pill.className = `pill ${stateClass(w.state)}`;
@@ -120,11 +120,11 @@ function workerRow(w, r = 0) {
   return row;
 }
 
-function legendItem(pid) {
+function legendItem(fw, pid) {
   const item = document.createElement('span');
   const swatch = document.createElement('span');
   swatch.className = 'swatch';
-  swatch.style.background = colorFor(pid);
+  swatch.style.background = colorFor(fw, pid);
   item.append(swatch, `pid ${pid}`);
   return item;
 }

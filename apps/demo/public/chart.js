@@ -1,13 +1,19 @@
 // A small line chart on a canvas: requests per second per worker pid over the last minute.
 // Drawn at the device's pixel ratio so lines stay crisp on high-density screens.
 
-const PALETTE = ['#60a5fa', '#f472b6', '#34d399', '#fbbf24', '#a78bfa', '#f87171', '#2dd4bf', '#fb923c'];
-const colors = new Map();
+// Neighbours contrast: consecutive workers of one server never get two similar hues.
+const PALETTE = ['#60a5fa', '#f472b6', '#fbbf24', '#34d399', '#a78bfa', '#fb923c', '#2dd4bf', '#f87171'];
+const colors = new Map(); // server → Map(pid → colour)
 
-/** A stable colour per pid: a replacement worker gets a new colour, so the handover is visible. */
-export function colorFor(pid) {
-  if (!colors.has(pid)) colors.set(pid, PALETTE[colors.size % PALETTE.length]);
-  return colors.get(pid);
+/**
+ * A stable colour per worker of one server: a replacement gets the next colour, so the handover is
+ * visible on the chart. Each server counts from the start of the palette.
+ */
+export function colorFor(server, pid) {
+  if (!colors.has(server)) colors.set(server, new Map());
+  const mine = colors.get(server);
+  if (!mine.has(pid)) mine.set(pid, PALETTE[mine.size % PALETTE.length]);
+  return mine.get(pid);
 }
 
 /** The smallest "nice" axis maximum (1, 2, 5 × 10^n) at or above `value`. */
@@ -18,8 +24,11 @@ function niceMax(value) {
   return 10 * power;
 }
 
-/** `history` is `[{ at, rates: Map(pid → req/s) }]`, oldest first; `slots` is the window in samples. */
-export function drawChart(canvas, history, slots) {
+/**
+ * `history` is `[{ at, rates: Map(pid → req/s) }]`, oldest first; `slots` is the window in samples;
+ * `color(pid)` the line colour.
+ */
+export function drawChart(canvas, history, slots, color) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -63,7 +72,7 @@ export function drawChart(canvas, history, slots) {
   ctx.lineWidth = 2;
   ctx.lineJoin = 'round';
   for (const pid of pids) {
-    ctx.strokeStyle = colorFor(pid);
+    ctx.strokeStyle = color(pid);
     ctx.beginPath();
     let drawing = false;
     history.forEach((sample, i) => {
