@@ -71,6 +71,21 @@ function checkLogFiles(settings: Settings): void {
   }
 }
 
+/** --certfile and --keyfile come together and must be readable, or the workers could not boot. */
+function checkTlsFiles(settings: Settings): void {
+  if (!settings.certfile !== !settings.keyfile) {
+    throw new NodicornError('ERR_BAD_SETTING', `Invalid ${settings.certfile ? 'keyfile (--keyfile)' : 'certfile (--certfile)'}: --certfile and --keyfile go together; give both or neither.`, EXIT.USAGE);
+  }
+  for (const [name, path] of [['certfile', settings.certfile], ['keyfile', settings.keyfile]] as const) {
+    if (!path) continue;
+    try {
+      closeSync(openSync(path, 'r'));
+    } catch (err) {
+      throw new NodicornError('ERR_BAD_SETTING', `Cannot read ${name} (--${name}) ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    }
+  }
+}
+
 /** --check-config: the settings parsed; now load the app once, in this process, and report. */
 export async function checkConfig(settings: Settings): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
@@ -105,6 +120,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
   checkLogFiles(settings);
+  checkTlsFiles(settings);
   try {
     await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
   } catch (err) {

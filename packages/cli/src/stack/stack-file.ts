@@ -98,6 +98,21 @@ export async function loadStack(path: string): Promise<Stack> {
     }
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
     proxy = { stateDir, ...spec.proxy, upstreams: { ...(spec.proxy.upstreams as object | undefined), ...upstreams } };
+    // The proxy's config is written into the state dir: paths in it must not depend on where it is read.
+    const absolute = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+    if (Array.isArray(proxy.static)) {
+      proxy.static = (proxy.static as unknown[]).map((mount) => {
+        if (typeof mount === 'string' && mount.includes('=')) {
+          const eq = mount.indexOf('=');
+          return `${mount.slice(0, eq)}=${absolute(mount.slice(eq + 1))}`;
+        }
+        if (typeof mount === 'object' && mount !== null && typeof (mount as { dir?: unknown }).dir === 'string') {
+          return { ...mount, dir: absolute((mount as { dir: string }).dir) };
+        }
+        return mount;
+      });
+    }
+    for (const key of ['tlsCert', 'tlsKey', 'stateDir']) if (typeof proxy[key] === 'string') proxy[key] = absolute(proxy[key] as string);
   }
   return { name, file, baseDir, stateDir, servers, proxy, env: { NODICORN_STACK_NAME: name, NODICORN_STACK_DIR: stateDir } };
 }

@@ -214,6 +214,22 @@ export const SETTINGS = {
     default: DEFAULT_ACCESS_LOG_FORMAT,
     doc: "The access log line, in Gunicorn's atoms (%(h)s %(r)s %(s)s %(b)s %(D)s %({header}i)s …).",
   }),
+  certfile: setting<string | null>({
+    name: 'certfile',
+    section: 'Security',
+    flags: ['--certfile'],
+    type: { ...optionalStringType, meta: 'FILE' },
+    default: null,
+    doc: 'Serve HTTPS from the workers with this PEM certificate (with --keyfile). Usually the proxy terminates TLS instead.',
+  }),
+  keyfile: setting<string | null>({
+    name: 'keyfile',
+    section: 'Security',
+    flags: ['--keyfile'],
+    type: { ...optionalStringType, meta: 'FILE' },
+    default: null,
+    doc: 'The PEM private key for --certfile.',
+  }),
   forwardedAllowIps: setting<string>({
     name: 'forwarded_allow_ips',
     section: 'Security',

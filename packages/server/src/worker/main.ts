@@ -2,6 +2,7 @@ import type { App } from '@nodicorn/adapters';
 import { parseEntrySpec } from '../app/entry-spec.js';
 import { loadApp } from '../app/load-app.js';
 import { AppLoadError, EXIT } from '../errors.js';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AccessLog } from '../logging/access-log.js';
 import { emptyCounters } from '../metrics/counters.js';
@@ -83,6 +84,7 @@ function requestRecycle(reason: string): void {
 
 const worker = new WorkerHttp({
   app,
+  ...(settings.certfile && settings.keyfile ? { tls: { cert: readFileSync(settings.certfile), key: readFileSync(settings.keyfile) } } : {}),
   settings,
   acceptMode: config.acceptMode,
   listenFds: config.listenFds,

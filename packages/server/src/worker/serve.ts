@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import type { App } from '@nodicorn/adapters';
 import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   readonly postRequest?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Called when a connection closes (the sync class reports itself free to the master). */
   readonly onConnectionClosed?: () => void;
+  /** With --certfile/--keyfile: the workers speak HTTPS. */
+  readonly tls?: { cert: Buffer; key: Buffer };
   /** With --metrics-bind: where finished requests are counted. */
   readonly counters?: WorkerCounters;
   /** Called after each finished request, with the total served. */
@@ -123,7 +126,8 @@ export class WorkerHttp {
 
   #createServer(): http.Server {
     const { settings } = this.options;
-    const server = http.createServer(
+    const create = this.options.tls ? (options: http.ServerOptions, listener: http.RequestListener) => https.createServer({ ...options, ...this.options.tls }, listener) : http.createServer;
+    const server = create(
       {
         keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
         requestTimeout: 300_000,

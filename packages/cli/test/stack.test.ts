@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
+
+afterEach(runCleanups);
+
+const APP = `export const app = (req, res) => res.end(JSON.stringify({ pid: process.pid, stack: process.env.NODICORN_STACK_NAME, worker: process.env.NODICORN_WORKER_ID }));`;
+
+function stackDir(servers: string): string {
+  const dir = tempDir('ndc-stack-');
+  writeFileSync(join(dir, 'app.mjs'), APP);
+  writeFileSync(join(dir, 'broken.mjs'), `throw new Error('cannot connect to the database');`);
+  writeFileSync(join(dir, 'nodicorn.stack.mjs'), `export default { name: 'tiny', stateDir: 'state', servers: ${servers} };`);
+  // Whatever a test leaves running is stopped through the stack itself, then by pid as a last resort.
+  onCleanup(() => void spawnSync(process.execPath, [NODICORN_BIN, 'stack', 'down', '--file', join(dir, 'nodicorn.stack.mjs')], { timeout: 60_000 }));
+  return dir;
+}
+
+const stack = (dir: string, ...args: string[]) =>
+  spawnSync(process.execPath, [NODICORN_BIN, 'stack', ...args, '--file', join(dir, 'nodicorn.stack.mjs')], { encoding: 'utf8', timeout: 120_000 });
+
+describe('nodicorn stack', () => {
+  it('up -d starts every server on its socket, refuses a second up, and down leaves nothing behind', async () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app', workers: 2 }, api: { app: 'app.mjs:app' } }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/nodicorn stack "tiny" is up/);
+    expect(up.stdout).toMatch(/web\s+app\.mjs:app\s+2 worker\(s\)\s+unix:.*state\/web\.sock/);
+    const answer = JSON.parse((await request({ socketPath: join(dir, 'state/web.sock') })).body) as { stack: string; worker: string };
+    expect(answer.stack).toBe('tiny');
+    expect(Number(answer.worker)).toBeGreaterThan(0);
+    const again = stack(dir, 'up', '-d');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/Stack "tiny" is already running \(pid \d+/);
+    const status = stack(dir, 'status');
+    expect(status.stdout).toMatch(/server web: pid \d+ running/);
+    expect(status.stdout).toMatch(/tiny-web: master \d+, running, up \d+s, 2\/2 workers/);
+    expect(stack(dir, 'logs').stdout).toMatch(/^web\s+\| .*Ready: 2 worker\(s\)/m);
+    const down = stack(dir, 'down');
+    expect(down.stdout).toBe('stack "tiny" stopped\n');
+    expect(readdirSync(join(dir, 'state')).filter((f) => f.endsWith('.sock') || f === 'stack.json')).toEqual([]);
+    expect(stack(dir, 'status').stdout).toBe('stack "tiny" is not running\n');
+  });
+
+  it('a part that fails to start stops the others and says which and why', () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' }, db: { app: 'broken.mjs' } }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status).toBe(1);
+    expect(up.stderr).toMatch(/server "db" failed to start/);
+    expect(up.stderr).toMatch(/cannot connect to the database/);
+    expect(existsSync(join(dir, 'state/web.sock'))).toBe(false);
+  });
+
+  it('in the foreground, Ctrl-C (INT) stops everything gracefully and exits 0', async () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`);
+    const proc = startProcess(process.execPath, [NODICORN_BIN, 'stack', 'up', '--file', join(dir, 'nodicorn.stack.mjs')]);
+    await proc.waitFor(/Ctrl-C stops the stack gracefully/);
+    expect((await request({ socketPath: join(dir, 'state/web.sock') })).status).toBe(200);
+    proc.signal('SIGINT');
+    expect(await proc.exited()).toBe(0);
+    expect(proc.output()).toMatch(/web\s+\| .*Shutting down: Master \(exit 0\)/);
+    await until(() => !existsSync(join(dir, 'state/web.sock')), 5000, 'the socket removed');
+  });
+
+  it('a bad stack file is one line naming the problem', () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app', wrokers: 2 } }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status).toBe(2);
+    expect(up.stderr.trim()).toMatch(/^nodicorn: error: Config file .*\(server "web"\): unknown key "wrokers"\. Did you mean "workers"\?/);
+  });
+});
