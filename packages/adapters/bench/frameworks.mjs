@@ -3,7 +3,8 @@
 // own node:http server (1 process), measured with wrk, contenders alternated round by round so drift
 // on the machine hits both. Prints a markdown table of median requests/s, and of the serving process's
 // CPU time per request (user+sys from /proc, the nodicorn worker's for nodicorn): on a shared, busy
-// machine req/s follows the neighbours, CPU per request much less.
+// machine req/s follows the neighbours; CPU per request less so, though cache and frequency
+// contention still move it (on a 2-vCPU host at load 20 both swung by ±20% between runs).
 //
 //   node packages/adapters/bench/frameworks.mjs [--rounds 3] [--duration 5s] [--connections 50] [--only express,koa]
 //

@@ -4,7 +4,7 @@ import { carryHooks, markRebindable } from './lifespan.js';
 import { isExpressApp, type ExpressLike } from './shapes.js';
 
 /**
- * Serves an Express app (4 or 5). Express is a Node request listener, so requests go straight in;
+ * Serves an Express app (5, the version tested). Express is a Node request listener, so requests go straight in;
  * its final handler answers 404 and turns errors (thrown, or rejected in Express 5) into 500s.
  *
  * With `options.trustProxy` the app's `trust proxy` is set to that decision, per hop as proxy-addr

@@ -34,7 +34,7 @@ export function normaliseForKoa(req: IncomingMessage, trust: Trust, ipHeader: st
 }
 
 /**
- * Serves a Koa app (2 or 3) through `app.callback()`, built on the first request so middleware added
+ * Serves a Koa app (3, the version tested) through `app.callback()`, built on the first request so middleware added
  * in `startup` is included. Koa's own error handling answers thrown errors with 500 and logs them.
  *
  * With `options.trustProxy` the app's `proxy` is turned on (it is one global flag) and X-Forwarded-*
