@@ -8,7 +8,7 @@ const HISTORY = 60; // seconds of requests-per-second kept per server
 const $ = (sel, root = document) => root.querySelector(sel);
 const cards = {};
 const history = Object.fromEntries(FRAMEWORKS.map((fw) => [fw, []]));
-const lastCounts = {}; // fw → Map(pid → { requests, at }), for request-count deltas
+const lastCounts = {}; // fw → Map(pid → [{ requests, at }]), recent samples for request-count deltas
 const knownPids = {}; // fw → Set(pid), to log workers coming and going
 
 // ---- formatting ---------------------------------------------------------------------------------
@@ -77,15 +77,22 @@ function renderServer(fw, status, at) {
   $('.legend', card).replaceChildren(...status.workers.map((w) => legendItem(fw, w.pid)));
 }
 
+/**
+ * Requests per second per worker, over the last few samples rather than the last one: workers report
+ * their count with each heartbeat (every timeout/4, 1.25 s here) while the feed samples every second,
+ * so a one-sample delta alternates between 0 and double.
+ */
+const RATE_WINDOW = 4; // samples, about 3 s: always spans at least two heartbeats
 function workerRates(fw, workers, at) {
   const prev = lastCounts[fw] ?? new Map();
   const next = new Map();
   const rates = new Map();
   for (const w of workers) {
-    next.set(w.pid, { requests: w.requests, at });
-    const before = prev.get(w.pid);
-    const seconds = before ? (at - before.at) / 1000 : 0;
-    rates.set(w.pid, seconds > 0 ? Math.max(0, w.requests - before.requests) / seconds : 0);
+    const samples = [...(prev.get(w.pid) ?? []), { requests: w.requests, at }].slice(-RATE_WINDOW);
+    next.set(w.pid, samples);
+    const first = samples[0];
+    const seconds = (at - first.at) / 1000;
+    rates.set(w.pid, seconds > 0 ? Math.max(0, w.requests - first.requests) / seconds : 0);
   }
   lastCounts[fw] = next;
   return rates;
