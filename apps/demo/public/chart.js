@@ -16,9 +16,9 @@ export function colorFor(server, pid) {
   return mine.get(pid);
 }
 
-/** The smallest "nice" axis maximum (1, 2, 5 × 10^n) at or above `value`. */
-function niceMax(value) {
-  if (value <= 5) return 5;
+/** The smallest "nice" grid step (1, 2, 5 × 10^n, never below 1) at or above `value`. */
+function niceStep(value) {
+  if (value <= 1) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
   return 10 * power;
@@ -45,7 +45,7 @@ export function drawChart(canvas, history, slots, color) {
   const plotH = height - pad.top - pad.bottom;
   let peak = 0;
   for (const sample of history) for (const r of sample.rates.values()) peak = Math.max(peak, r);
-  const max = niceMax(peak);
+  const max = 4 * niceStep(peak / 4); // four bands, each a round number
   const x = (i) => pad.left + (plotW * (slots - history.length + i)) / (slots - 1);
   const y = (r) => pad.top + plotH - (plotH * r) / max;
 
@@ -63,7 +63,7 @@ export function drawChart(canvas, history, slots, color) {
     ctx.lineTo(width - pad.right, Math.round(y(value)) + 0.5);
     ctx.stroke();
     ctx.fillStyle = style.getPropertyValue('--axis') || '#888';
-    ctx.fillText(value % 1 ? value.toFixed(1) : String(value), pad.left - 6, y(value));
+    ctx.fillText(String(value), pad.left - 6, y(value));
   }
 
   // One line per pid, from its first sample to its last: a crashed worker's line simply stops.
