@@ -23,8 +23,10 @@ import type { Duplex } from 'node:stream';
  */
 export interface App {
   /**
-   * Handle one HTTP request. A thrown error, or a rejected promise when the handler is async,
-   * becomes a 500 (or a closed connection if the response had started); the worker lives on.
+   * Handle one HTTP request by writing `res`. An error thrown synchronously, or a rejection of the
+   * promise an async handler returns, becomes a 500 (or, once headers are out, a destroyed socket)
+   * and the worker lives on. A failure in a callback the handler does not return (a timer, an
+   * un-awaited promise) is an uncaught error, which ends the worker; its master replaces it.
    */
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
   /**
@@ -39,7 +41,7 @@ export interface App {
   shutdown?(): void | Promise<void>;
 }
 
-/** Node's `http.createServer` request listener: the shape of a plain Node app. */
+/** Node's `http.createServer` request listener (an async one too): the shape of a plain Node app. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /**

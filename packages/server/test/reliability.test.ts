@@ -73,7 +73,8 @@ describe('faults', () => {
     writeFileSync(join(dir, 'app.mjs'), `throw new Error('bad deploy');`);
     server.signal('SIGHUP');
     await server.waitFor(/threw while being imported: Error: bad deploy/);
-    await server.waitFor(/Worker failed to boot; the running workers keep serving/);
+    // Both replacements (one per worker) must have failed before the worker set can be compared.
+    await until(() => (server.output().match(/Worker failed to boot; the running workers keep serving/g) ?? []).length === 2, 15_000, 'both replacements to fail');
     expect((await request({ url: server.url })).status).toBe(200);
     expect(childPids(server.pid).sort()).toEqual(before);
     writeFileSync(join(dir, 'app.mjs'), BASIC_APP);

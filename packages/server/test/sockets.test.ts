@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { renameSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, onCleanup, request, runCleanups, startNodicorn, startProcess, until } from '@nodicorn/testkit';
+import { NODICORN_BIN, childPids, onCleanup, request, runCleanups, startNodicorn, startProcess, until } from '@nodicorn/testkit';
 import { appDir } from './fixtures.js';
 
 afterEach(runCleanups);
@@ -44,6 +46,21 @@ describe('nodicorn APP: sockets', () => {
     await proc.waitFor(/Ready: 1 worker\(s\) serving fd:\/\/3/);
     const res = await request({ url: `http://127.0.0.1:${port}`, path: '/env?name=LISTEN_FDS' });
     expect(res.body).toBe(''); // workers do not see the master's activation variables
+  });
+
+  it.skipIf(spawnSync('openssl', ['version']).error !== undefined)('serves HTTPS from the workers with --certfile/--keyfile', async () => {
+    const dir = appDir();
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    expect(made.status).toBe(0);
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--certfile', join(dir, 'cert.pem'), '--keyfile', join(dir, 'key.pem'), 'app.mjs:app']);
+    const body = await new Promise<string>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port: server.port, path: '/', ca: readFileSync(join(dir, 'cert.pem')) }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect(childPids(server.pid)).toContain(Number(body));
   });
 
   it('reopens log files on USR1, as logrotate expects', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '@nodicorn/server';
 
 /** What a running stack leaves in its state dir, for `down`, `status` and a second `up`. */
 export interface StackState {
@@ -30,11 +31,5 @@ export function clearState(stateDir: string): void {
   rmSync(statePath(stateDir), { force: true });
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Is this pid alive (EPERM counts: alive, someone else's)? */
+export const alive = processAlive;
