@@ -23,6 +23,7 @@ export default defineConfig({
       project('proxy', 'packages/proxy'),
       project('cli', 'packages/cli'),
       project('bench', 'bench'),
+      project('demo', 'apps/demo'),
     ],
   },
 });
