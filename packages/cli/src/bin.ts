@@ -12,6 +12,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   ctl: () => import('./commands/ctl.js'),
+  proxy: () => import('./commands/proxy.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

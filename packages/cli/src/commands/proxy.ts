@@ -1,0 +1,60 @@
+import { PROXY_EXIT, ProxyError, createLogger, proxyHelp, resolveProxyConfig, runProxy } from '@nodicorn/proxy';
+
+const USAGE = `Usage: nodicorn proxy [OPTIONS]
+
+Run the reverse proxy that stands where nginx stands in front of Gunicorn: http/https listeners,
+static files, forwarding to nodicorn servers over unix: or TCP, WebSocket upgrades, access log.
+  nodicorn proxy --listen https://127.0.0.1:8443 --upstream unix:/run/app.sock --static /assets=dist/assets
+  nodicorn proxy --config proxy.config.json
+
+Signals: TERM/INT graceful stop (in-flight requests finish), HUP reload config and certificates.
+`;
+
+/** `nodicorn proxy`: one standalone process. Resolves with the exit code once it has stopped. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const log = createLogger();
+  try {
+    const config = await resolveProxyConfig(argv);
+    if (config.flags.has('--help') || config.flags.has('-h')) {
+      process.stdout.write(`${USAGE}\n${proxyHelp()}\n`);
+      return PROXY_EXIT.OK;
+    }
+    // One standalone process has no master to respawn it: a bug hit by one request is logged with
+    // its stack and that request's sockets are lost, but every other connection keeps its proxy.
+    process.on('uncaughtException', (err) => log.error(`Uncaught error (please report it): ${err.stack ?? String(err)}`));
+    const proxy = await runProxy(config, log);
+    log.info(`Ready: nodicorn proxy (pid ${process.pid})`);
+    return await new Promise<number>((resolve) => {
+      // Signal handlers only enqueue; one chain runs them in order, so a HUP during a reload waits.
+      let queue = Promise.resolve();
+      const enqueue = (job: () => Promise<void>) => {
+        queue = queue.then(job).catch((err: unknown) => log.error(err instanceof ProxyError ? err.message : String(err)));
+      };
+      const stop = (signal: string) => () =>
+        enqueue(async () => {
+          log.info(`Handling signal: ${signal}; finishing in-flight requests`);
+          await proxy.shutdown();
+          log.info('Shutting down: proxy stopped');
+          resolve(PROXY_EXIT.OK);
+        });
+      process.on('SIGTERM', stop('term'));
+      process.on('SIGINT', stop('int'));
+      process.on('SIGHUP', () =>
+        enqueue(async () => {
+          log.info('Handling signal: hup');
+          try {
+            await proxy.reload(await resolveProxyConfig(argv, config.cwd));
+          } catch (err) {
+            log.error(`Reload failed, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }),
+      );
+    });
+  } catch (err) {
+    if (err instanceof ProxyError) {
+      process.stderr.write(`nodicorn proxy: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

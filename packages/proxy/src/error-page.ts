@@ -1,0 +1,31 @@
+import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+
+const cache = new Map<number, Buffer>();
+
+function page(status: number): Buffer {
+  let body = cache.get(status);
+  if (!body) {
+    const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+    body = Buffer.from(`<!DOCTYPE html>\n<html><head><title>${title}</title></head>\n<body><h1>${title}</h1><hr><p>nodicorn proxy</p></body></html>\n`);
+    cache.set(status, body);
+  }
+  return body;
+}
+
+/**
+ * A small HTML error page from the proxy itself (nginx's style), never the upstream's internals.
+ * `close` ends the client connection too, for errors after which its stream cannot be trusted
+ * (an unread oversized body, a malformed request).
+ */
+export function sendError(res: ServerResponse, status: number, options: { close?: boolean; headers?: Record<string, string> } = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = page(status);
+  const headers: Record<string, string | number> = { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length, ...options.headers };
+  if (options.close) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
+}

@@ -1,0 +1,203 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
+import proxyaddr from 'proxy-addr';
+import { sendError } from './error-page.js';
+import { forward, type ForwardEnv } from './forward/forward.js';
+import { forwardWebSocket, rejectUpgrade } from './forward/websocket.js';
+import { formatAccessLine, type AccessLogWriter, type Exchange } from './logging/access-log.js';
+import type { ProxyConfig } from './settings/resolve.js';
+import { StaticMount } from './static/serve-static.js';
+import { UpstreamGroup } from './upstream/group.js';
+
+type Target = { readonly prefix: string; readonly group: UpstreamGroup; readonly mount?: undefined } | { readonly prefix: string; readonly mount: StaticMount; readonly group?: undefined };
+
+/** Everything a request reads, built whole from one config and swapped whole on reload. */
+interface Runtime {
+  readonly config: ProxyConfig;
+  readonly targets: readonly Target[];
+  readonly groups: readonly UpstreamGroup[];
+  readonly env: ForwardEnv;
+  readonly serverNames: readonly string[];
+}
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
+const HSTS = ['strict-transport-security', 'max-age=31536000; includeSubDomains'];
+const NONE: readonly string[] = [];
+
+function buildRuntime(config: ProxyConfig): Runtime {
+  const s = config.settings;
+  const groups = new Map<string, UpstreamGroup>();
+  for (const [name, servers] of config.upstreams) {
+    groups.set(name, new UpstreamGroup(name, servers, {
+      connections: s.upstreamConnections,
+      connectTimeoutMs: s.connectTimeout * 1000,
+      timeoutMs: s.upstreamTimeout * 1000,
+      maxFails: s.maxFails,
+      failTimeoutMs: s.failTimeout * 1000,
+    }));
+  }
+  const targets = config.routes.map((r): Target => (r.kind === 'static' ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir) } : { prefix: r.prefix, group: groups.get(r.upstream)! }));
+  const trustList = s.trustedProxies.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const matches = trustList.length ? proxyaddr.compile(trustList) : null;
+  return {
+    config,
+    targets,
+    groups: [...groups.values()],
+    serverNames: s.serverName.map((n) => n.toLowerCase()),
+    env: {
+      maxBody: s.maxBody,
+      requestBuffering: s.requestBuffering,
+      proxyBuffering: s.proxyBuffering,
+      bufferSize: s.bufferSize,
+      maxTempFileSize: s.maxTempFileSize,
+      trusted: matches ? (a) => a !== '' && matches(a, 0) : () => false,
+      defaultHost: s.serverName[0] ?? 'localhost',
+    },
+  };
+}
+
+/**
+ * The routing decision is made on the decoded, dot-normalised path, as nginx matches locations,
+ * so `/api/../admin` is routed as `/admin`; the request still goes upstream as the client wrote it.
+ */
+function routingPath(pathname: string): string | null {
+  if (!/%|\/\.|\/\/|\\/.test(pathname)) return pathname;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  return posix.normalize(decoded.replace(/\\/g, '/'));
+}
+
+function matchTarget(targets: readonly Target[], path: string): Target | undefined {
+  for (const t of targets) {
+    const p = t.prefix;
+    if (p === '/' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return t;
+  }
+  return undefined;
+}
+
+export interface ProxyAppDeps {
+  readonly accessLog: AccessLogWriter;
+  /** The port of the https listener, for redirects (undefined until bound, or without one). */
+  readonly httpsPort: () => number | undefined;
+}
+
+/**
+ * The proxy as an App (`handle`, `upgrade`): routes by longest path prefix to a static mount or an
+ * upstream group. It holds no listeners, so nodicorn's master could run it pre-forked like any app.
+ */
+export class ProxyApp {
+  #rt: Runtime;
+  #draining = false;
+  readonly tunnels = new Set<Duplex>();
+
+  constructor(
+    config: ProxyConfig,
+    private readonly deps: ProxyAppDeps,
+  ) {
+    this.#rt = buildRuntime(config);
+  }
+
+  get config(): ProxyConfig {
+    return this.#rt.config;
+  }
+
+  /** Swaps in a new config; requests in flight finish on the old upstream pools, which then close. */
+  async reload(config: ProxyConfig): Promise<void> {
+    const old = this.#rt;
+    this.#rt = buildRuntime(config);
+    await Promise.all(old.groups.map((g) => g.close()));
+  }
+
+  /** From now on every response closes its connection (graceful stop). */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.tunnels) t.destroy();
+    await Promise.all(this.#rt.groups.map((g) => g.close()));
+  }
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const rt = this.#rt;
+    const log = this.deps.accessLog;
+    const ex: Exchange = { start: process.hrtime.bigint(), remote: log.enabled ? (req.socket.remoteAddress ?? '-') : '-', bytes: 0, upstreamAddr: '', upstreamStatus: '', upstreamTime: '' };
+    if (log.enabled) res.once('close', () => log.append(formatAccessLine(req, res, ex)));
+    if (this.#draining) res.shouldKeepAlive = false;
+    // maxHeadersCount is 0 (unlimited) so the proxy sees every field and can answer 431 (RFC 6585)
+    // instead of Node silently dropping the excess.
+    if (req.rawHeaders.length > rt.config.settings.maxHeaders * 2) return sendError(res, 431, { close: true });
+    const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 47) return sendError(res, 400, { close: true });
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    if (!encrypted && rt.config.settings.redirectHttps && this.#redirect(req, res, rt)) return;
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const path = routingPath(pathname);
+    if (path === null) return sendError(res, 400);
+    let target = matchTarget(rt.targets, path);
+    // A path whose raw form is under a static mount stays with that mount even when normalising
+    // moves it elsewhere (`/static/..%2fapp.mjs`): the mount refuses it rather than the upstream
+    // receiving a traversal it might honour.
+    if (path !== pathname) {
+      const raw = matchTarget(rt.targets, pathname);
+      if (raw?.mount) target = raw;
+    }
+    const extra = encrypted && rt.config.settings.hsts && !LOOPBACK_HOST.test(hostName(req)) ? HSTS : NONE;
+    if (!target) return sendError(res, 404);
+    if (target.group) return forward(req, res, ex, target.group, rt.env, extra);
+    if (!pathname.startsWith(target.prefix)) return sendError(res, 404);
+    target.mount.serve(req, res, pathname, q < 0 ? '' : url.slice(q), extra);
+  };
+
+  /** Node asks before reading a body sent with `Expect: 100-continue`: refuse an oversized one unread. */
+  checkContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    const max = this.#rt.env.maxBody;
+    if (max && Number(req.headers['content-length']) > max) return sendError(res, 413, { close: true });
+    res.writeContinue();
+    this.handle(req, res);
+  };
+
+  upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const rt = this.#rt;
+    if (this.#draining) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'Bad Request');
+    if (req.rawHeaders.length > rt.config.settings.maxHeaders * 2) return rejectUpgrade(socket, 431, 'Request Header Fields Too Large');
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = url.charCodeAt(0) === 47 ? routingPath(q < 0 ? url : url.slice(0, q)) : null;
+    if (path === null) return rejectUpgrade(socket, 400, 'Bad Request');
+    const target = matchTarget(rt.targets, path);
+    if (!target?.group) return rejectUpgrade(socket, 404, 'Not Found');
+    const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    forwardWebSocket(req, socket, head, target.group, { proto, trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels);
+  };
+
+  /**
+   * 308 to https, on a configured server name (the client's Host only when it is one of them), so a
+   * forged Host can never turn the proxy into an open redirect.
+   */
+  #redirect(req: IncomingMessage, res: ServerResponse, rt: Runtime): boolean {
+    const port = this.deps.httpsPort();
+    if (port === undefined) return false;
+    const asked = hostName(req).toLowerCase();
+    const name = rt.serverNames.includes(asked) ? asked : (rt.serverNames[0] ?? 'localhost');
+    const host = name.includes(':') ? `[${name}]` : name;
+    const location = `https://${host}${port === 443 ? '' : `:${port}`}${req.url}`;
+    res.writeHead(308, { location, 'content-length': 0 });
+    res.end();
+    return true;
+  }
+}
+
+function hostName(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  return host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+}

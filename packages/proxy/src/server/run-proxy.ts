@@ -1,0 +1,83 @@
+import { ProxyApp } from '../proxy-app.js';
+import { AccessLogWriter } from '../logging/access-log.js';
+import type { ProxyLogger } from '../logging/error-log.js';
+import type { ProxyConfig } from '../settings/resolve.js';
+import { loadTls, type TlsMaterial } from '../tls/certificates.js';
+import { createListener, listen, type BoundListener } from './listeners.js';
+
+export interface RunningProxy {
+  readonly app: ProxyApp;
+  readonly listeners: readonly BoundListener[];
+  /** Re-reads config and certificates; listeners and open connections stay as they are. */
+  reload(next: ProxyConfig): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (up to graceful_timeout), then closes the rest. */
+  shutdown(): Promise<void>;
+}
+
+function banner(listeners: readonly BoundListener[], tls: TlsMaterial | null, log: ProxyLogger): void {
+  for (const l of listeners) log.info(`Listening at: ${l.url}`);
+  const httpsUrl = listeners.find((l) => l.spec.scheme === 'https')?.url.replace(/\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::1?\])/, '//localhost');
+  if (tls?.selfSigned) {
+    const c = tls.selfSigned;
+    log.info(`TLS: ${c.generated ? 'generated a' : 'using the'} self-signed development certificate ${c.certPath} (valid until ${c.validTo.toISOString().slice(0, 10)}; SANs localhost, 127.0.0.1, ::1)`);
+    log.info(`TLS: to trust it, NODE_EXTRA_CA_CERTS=${c.certPath} node ...  or  curl --cacert ${c.certPath} ${httpsUrl ?? 'https://localhost:PORT'}/`);
+  } else if (tls) {
+    log.info(`TLS: certificate ${tls.certPath}`);
+  }
+}
+
+/** Starts the proxy as one standalone process: binds every --listen, then serves. */
+export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
+  const needsTls = config.listeners.some((l) => l.scheme === 'https');
+  let tls = needsTls ? await loadTls(config.settings, config.cwd) : null;
+  const accessLog = new AccessLogWriter(config.settings.accessLog);
+  const bound: BoundListener[] = [];
+  const app = new ProxyApp(config, { accessLog, httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
+  try {
+    for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls), spec));
+  } catch (err) {
+    for (const l of bound) l.server.close();
+    await app.close();
+    throw err;
+  }
+  banner(bound, tls, log);
+  for (const r of config.routes) log.info(`Route ${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${config.upstreams.get(r.upstream)!.map((s) => s.label).join(', ')})`}`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    listeners: bound,
+    async reload(next) {
+      const same = JSON.stringify(next.listeners) === JSON.stringify(config.listeners);
+      if (!same) log.warning('Reload: --listen changes take effect on restart; keeping the current listeners.');
+      if (needsTls) {
+        tls = await loadTls(next.settings, next.cwd);
+        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:https').Server).setSecureContext({ cert: tls.cert, key: tls.key });
+      }
+      await app.reload(next);
+      log.info('Reloaded configuration and certificates.');
+    },
+    shutdown() {
+      stopping ??= (async () => {
+        app.drain();
+        const closed = Promise.all(bound.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
+        // Idle keep-alive connections close now; busy ones close after their response (Connection: close).
+        const sweep = setInterval(() => bound.forEach((l) => l.server.closeIdleConnections()), 100);
+        bound.forEach((l) => l.server.closeIdleConnections());
+        const graceMs = config.settings.gracefulTimeout * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)));
+        const late = await Promise.race([closed.then(() => false), timedOut]);
+        clearTimeout(timer);
+        clearInterval(sweep);
+        if (late) {
+          log.warning(`Graceful timeout (${config.settings.gracefulTimeout}s): closing the connections still open.`);
+          bound.forEach((l) => l.server.closeAllConnections());
+        }
+        await app.close();
+        await accessLog.close();
+      })();
+      return stopping;
+    },
+  };
+}

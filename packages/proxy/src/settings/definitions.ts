@@ -1,0 +1,214 @@
+import { booleanType, intType, listType, optionalStringType, secondsType, sizeType, stringType, type ValueType } from './value-types.js';
+
+export interface ProxySettingSpec<T> {
+  readonly flags: readonly string[];
+  readonly type: ValueType<T>;
+  readonly default: T;
+  /** A flag that takes no value (`--redirect-https`); `--flag=off` still works. */
+  readonly boolean?: boolean;
+  /** Given again, the value is appended (`--listen` twice listens twice). */
+  readonly repeatable?: boolean;
+  /** Extra check on the parsed value; returns what is wrong, or undefined. */
+  readonly validate?: (value: T) => string | undefined;
+  /** One line for --help and the README. */
+  readonly doc: string;
+}
+
+const setting = <T>(spec: ProxySettingSpec<T>): ProxySettingSpec<T> => spec;
+const positive = (v: number) => (v > 0 ? undefined : `must be more than 0, got ${v}`);
+
+/**
+ * Every `nodicorn proxy` setting, declared once (Gunicorn's config.py model): the flag parser, the
+ * config-file loader, --help and the README table all derive from this object. Keys are the config
+ * file's camelCase names; the nginx directive each one mirrors is named in its doc.
+ */
+export const PROXY_SETTINGS = {
+  config: setting<string | null>({
+    flags: ['-c', '--config'],
+    type: { ...optionalStringType, meta: 'FILE' },
+    default: null,
+    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream }], static: [..] } plus any setting below by its config key.',
+  }),
+  listen: setting<string[]>({
+    flags: ['-l', '--listen'],
+    type: { ...listType, meta: 'URL' },
+    repeatable: true,
+    default: ['http://127.0.0.1:8080'],
+    doc: 'A listener, http://HOST:PORT or https://HOST:PORT (port 0 picks a free one). Repeat for several.',
+  }),
+  upstream: setting<string[]>({
+    flags: ['-u', '--upstream'],
+    type: { ...listType, meta: 'ADDRESS' },
+    repeatable: true,
+    default: [],
+    doc: 'A server of the "default" upstream, unix:PATH or HOST:PORT; repeat for a pool. Routes / to it unless a config file routes / elsewhere.',
+  }),
+  static: setting<string[]>({
+    flags: ['-s', '--static'],
+    type: { ...listType, meta: '/PREFIX=DIR' },
+    repeatable: true,
+    default: [],
+    doc: 'Serve files from DIR under /PREFIX (Range, ETag, precompressed .br/.gz, index.html; dotfiles and traversal refused).',
+  }),
+  tlsCert: setting<string | null>({
+    flags: ['--tls-cert'],
+    type: optionalStringType,
+    default: null,
+    doc: 'PEM certificate (chain) for https listeners; without it a self-signed one is generated into --state-dir.',
+  }),
+  tlsKey: setting<string | null>({
+    flags: ['--tls-key'],
+    type: optionalStringType,
+    default: null,
+    doc: 'PEM private key for --tls-cert.',
+  }),
+  stateDir: setting<string>({
+    flags: ['--state-dir'],
+    type: { ...stringType, meta: 'DIR' },
+    default: '.nodicorn',
+    doc: 'Where the generated certificate lives, relative to the working directory.',
+  }),
+  serverName: setting<string[]>({
+    flags: ['--server-name'],
+    type: { ...listType, meta: 'HOST' },
+    repeatable: true,
+    default: ['localhost'],
+    doc: 'Host names this proxy answers for (nginx server_name); redirects are built from these, never from a client Host.',
+  }),
+  redirectHttps: setting<boolean>({
+    flags: ['--redirect-https'],
+    type: booleanType,
+    boolean: true,
+    default: false,
+    doc: 'Answer plain-HTTP requests with 308 to the https listener.',
+  }),
+  hsts: setting<boolean>({
+    flags: ['--hsts'],
+    type: booleanType,
+    boolean: true,
+    default: false,
+    doc: 'Send Strict-Transport-Security (1 year) on https responses; never for localhost or loopback addresses.',
+  }),
+  trustedProxies: setting<string[]>({
+    flags: ['--trusted-proxies'],
+    type: { ...listType, meta: 'CIDR' },
+    repeatable: true,
+    default: [],
+    doc: 'Peers (addresses or CIDR ranges) whose X-Forwarded-For is kept and appended to (nginx set_real_ip_from); any other peer\'s is replaced.',
+  }),
+  maxBody: setting<number>({
+    flags: ['--max-body'],
+    type: sizeType,
+    default: 1024 ** 2,
+    doc: 'Largest request body; larger gets 413 (nginx client_max_body_size). 0 means no limit. [default 1m]',
+  }),
+  requestBuffering: setting<boolean>({
+    flags: ['--request-buffering'],
+    type: booleanType,
+    default: true,
+    doc: 'Read the whole request body before forwarding (nginx proxy_request_buffering), so a slow client never holds an app worker.',
+  }),
+  proxyBuffering: setting<boolean>({
+    flags: ['--proxy-buffering'],
+    type: booleanType,
+    default: true,
+    doc: 'Read upstream responses as fast as they come, into memory then a temp file (nginx proxy_buffering); a response can opt out with X-Accel-Buffering: no, and text/event-stream always streams.',
+  }),
+  bufferSize: setting<number>({
+    flags: ['--buffer-size'],
+    type: sizeType,
+    default: 256 * 1024,
+    validate: positive,
+    doc: 'Memory per request or response body before buffering spills to a temp file. [default 256k]',
+  }),
+  maxTempFileSize: setting<number>({
+    flags: ['--max-temp-file-size'],
+    type: sizeType,
+    default: 1024 ** 3,
+    doc: 'Largest temp file one response may spill to; past it the upstream is read only as fast as the client takes (nginx proxy_max_temp_file_size). [default 1g]',
+  }),
+  connectTimeout: setting<number>({
+    flags: ['--connect-timeout'],
+    type: secondsType,
+    default: 10,
+    validate: positive,
+    doc: 'Seconds to connect to an upstream server (nginx proxy_connect_timeout).',
+  }),
+  upstreamTimeout: setting<number>({
+    flags: ['--upstream-timeout'],
+    type: secondsType,
+    default: 60,
+    validate: positive,
+    doc: 'Seconds an upstream may stay silent while answering before the client gets 504 (nginx proxy_read_timeout).',
+  }),
+  maxFails: setting<number>({
+    flags: ['--max-fails'],
+    type: intType,
+    default: 1,
+    doc: 'Failed attempts within --fail-timeout that mark an upstream server down for --fail-timeout (nginx max_fails); 0 never marks it down.',
+  }),
+  failTimeout: setting<number>({
+    flags: ['--fail-timeout'],
+    type: secondsType,
+    default: 10,
+    doc: 'Seconds of the max_fails window and of the pause after it (nginx fail_timeout).',
+  }),
+  upstreamConnections: setting<number>({
+    flags: ['--upstream-connections'],
+    type: intType,
+    default: 128,
+    validate: positive,
+    doc: 'Most keep-alive connections to one upstream server.',
+  }),
+  websocketTimeout: setting<number>({
+    flags: ['--websocket-timeout'],
+    type: secondsType,
+    default: 600,
+    validate: positive,
+    doc: 'Seconds a forwarded WebSocket may be idle in both directions before it is closed.',
+  }),
+  clientHeaderTimeout: setting<number>({
+    flags: ['--client-header-timeout'],
+    type: secondsType,
+    default: 10,
+    validate: positive,
+    doc: 'Seconds a client has to send its request headers (nginx client_header_timeout), so slow senders cannot hold connections.',
+  }),
+  clientBodyTimeout: setting<number>({
+    flags: ['--client-body-timeout'],
+    type: secondsType,
+    default: 60,
+    validate: positive,
+    doc: 'Seconds a client may pause while sending a body before the connection is closed (nginx client_body_timeout).',
+  }),
+  keepaliveTimeout: setting<number>({
+    flags: ['--keepalive-timeout'],
+    type: secondsType,
+    default: 75,
+    doc: 'Seconds an idle client keep-alive connection stays open (nginx keepalive_timeout).',
+  }),
+  maxHeaders: setting<number>({
+    flags: ['--max-headers'],
+    type: intType,
+    default: 100,
+    validate: positive,
+    doc: 'Most request header fields; more get 431.',
+  }),
+  accessLog: setting<string>({
+    flags: ['--access-log'],
+    type: { ...stringType, meta: 'FILE|-|off' },
+    default: '-',
+    doc: "Access log in nginx's combined format plus timings and upstream; - is stdout, off disables it.",
+  }),
+  gracefulTimeout: setting<number>({
+    flags: ['--graceful-timeout'],
+    type: secondsType,
+    default: 30,
+    doc: 'Seconds SIGTERM waits for in-flight requests before closing what is left.',
+  }),
+} as const;
+
+type SpecValue<S> = S extends ProxySettingSpec<infer T> ? T : never;
+export type ProxySettings = { -readonly [K in keyof typeof PROXY_SETTINGS]: SpecValue<(typeof PROXY_SETTINGS)[K]> };
+export type ProxySettingKey = keyof ProxySettings;
+export const PROXY_SETTING_KEYS = Object.keys(PROXY_SETTINGS) as ProxySettingKey[];

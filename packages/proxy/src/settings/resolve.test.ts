@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxySettingError } from '../errors.js';
+import { parseListen, parseServer } from './addresses.js';
+import { resolveProxyConfig } from './resolve.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ndcpx-u-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('addresses', () => {
+  it('parses listeners and servers', () => {
+    expect(parseListen('https://[::1]:8443')).toEqual({ scheme: 'https', host: '::1', port: 8443 });
+    expect(parseListen('http://0.0.0.0:0')).toEqual({ scheme: 'http', host: '0.0.0.0', port: 0 });
+    expect(parseListen('http://x:70000')).toMatch(/out of range/);
+    expect(parseServer('unix:/run/app.sock')).toEqual({ label: 'unix:/run/app.sock', socketPath: '/run/app.sock' });
+    expect(parseServer('127.0.0.1:8000')).toEqual({ label: '127.0.0.1:8000', host: '127.0.0.1', port: 8000 });
+    expect(parseServer('[::1]:8000')).toMatchObject({ host: '::1', port: 8000 });
+    expect(parseServer('localhost')).toMatch(/expected unix:PATH or HOST:PORT/);
+  });
+});
+
+describe('resolveProxyConfig', () => {
+  it('routes / to the default upstream and sorts prefixes longest first', async () => {
+    const dir = temp();
+    const cfg = await resolveProxyConfig(['--upstream', 'unix:/a.sock', '--static', `/assets=${dir}`, '--static', `/assets/img=${dir}`], dir);
+    expect(cfg.routes.map((r) => r.prefix)).toEqual(['/assets/img', '/assets', '/']);
+    expect(cfg.settings.maxBody).toBe(1024 * 1024);
+  });
+
+  it('layers flags over a config file with named upstreams and routes', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'proxy.config.json'), JSON.stringify({ listen: ['http://127.0.0.1:0'], maxBody: '2m', upstreams: { api: ['unix:/api.sock', '127.0.0.1:9000'], web: 'unix:/web.sock' }, routes: [{ prefix: '/api/', upstream: 'api' }, { prefix: '/', upstream: 'web' }] }));
+    const cfg = await resolveProxyConfig(['--config', 'proxy.config.json', '--max-body', '5k'], dir);
+    expect(cfg.settings.maxBody).toBe(5 * 1024);
+    expect(cfg.routes).toEqual([{ prefix: '/api', kind: 'upstream', upstream: 'api' }, { prefix: '/', kind: 'upstream', upstream: 'web' }]);
+    expect(cfg.upstreams.get('api')!.map((s) => s.label)).toEqual(['unix:/api.sock', '127.0.0.1:9000']);
+  });
+
+  it('imports a .mjs config exporting a function', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'proxy.config.mjs'), "export default () => ({ upstream: 'unix:/x.sock', hsts: true });");
+    const cfg = await resolveProxyConfig(['-c', 'proxy.config.mjs'], dir);
+    expect(cfg.settings.hsts).toBe(true);
+  });
+
+  it.each([
+    [['--upstream', 'unix:/a', '--tls-cert', 'c.pem'], /--tls-cert\/--tls-key: give both/],
+    [['--upstream', 'unix:/a', '--connect-timeout', '0'], /--connect-timeout \(connectTimeout\): must be more than 0/],
+    [['--upstream', 'unix:/a', '--redirect-https=maybe'], /--redirect-https: expected on or off/],
+    [['--upstream', 'unix:/a', 'stray'], /Unexpected argument "stray"/],
+    [['--upstream'], /Option --upstream needs a value/],
+  ])('%j is a ProxySettingError', async (argv, message) => {
+    const err = await resolveProxyConfig(argv, temp()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProxySettingError);
+    expect((err as ProxySettingError).exitCode).toBe(2);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('rejects a route to an upstream that does not exist', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'p.json'), JSON.stringify({ upstreams: { a: ['unix:/a'] }, routes: [{ prefix: '/', upstream: 'b' }] }));
+    await expect(resolveProxyConfig(['--config', 'p.json'], dir)).rejects.toThrow(/routes\[0\] \(config file\): upstream "b" is not one of the upstreams \(a\)/);
+  });
+});

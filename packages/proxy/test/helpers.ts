@@ -1,0 +1,99 @@
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { NODICORN_BIN, startNodicorn, startProcess, tempDir, type Proc } from '@nodicorn/testkit';
+
+const wsEntry = pathToFileURL(createRequire(import.meta.url).resolve('ws')).href;
+
+/**
+ * The upstream every proxy test talks to: a real nodicorn server on a Unix socket, whose app
+ * reports what it saw (`/echo`), counts requests (`/count`), answers slowly (`/slow?ms=`), asks to
+ * close (`/close`), streams (`/sse`, `/nobuf`) and echoes WebSocket messages.
+ */
+export const UPSTREAM_APP = `
+import WS from '${wsEntry}';
+let count = 0;
+const seen = [];
+const wss = new WS.WebSocketServer({ noServer: true });
+wss.on('connection', (ws, req) => ws.on('message', (m, binary) => ws.send(binary ? m : 'echo:' + m + ':' + (req.headers['x-forwarded-for'] ?? ''))));
+export const app = {
+  handle(req, res) {
+    count++;
+    seen.push(req.method + ' ' + req.url);
+    const url = new URL(req.url, 'http://x');
+    const json = (v, h = {}) => { res.writeHead(200, { 'content-type': 'application/json', ...h }); res.end(JSON.stringify(v)); };
+    let size = 0;
+    req.on('data', (c) => (size += c.length));
+    req.on('end', () => {
+      switch (url.pathname) {
+        case '/count': return json({ count, seen });
+        case '/slow': return setTimeout(() => json({ slow: true }), Number(url.searchParams.get('ms') ?? 2000));
+        case '/close': return json({ closing: true }, { connection: 'close' });
+        case '/big': res.writeHead(200, { 'content-type': 'application/octet-stream' }); return res.end(Buffer.alloc(Number(url.searchParams.get('bytes')), 97));
+        case '/sse':
+        case '/nobuf': {
+          res.writeHead(200, url.pathname === '/sse' ? { 'content-type': 'text/event-stream' } : { 'content-type': 'text/plain', 'x-accel-buffering': 'no' });
+          res.write('data: first\\n\\n');
+          return setTimeout(() => res.end('data: last\\n\\n'), Number(url.searchParams.get('ms') ?? 1500));
+        }
+        case '/hop': return json({}, { 'keep-alive': 'timeout=99', 'x-app': 'yes', 'connection': 'x-secret', 'x-secret': 'leak' });
+        default: return json({ method: req.method, url: req.url, headers: req.headers, size, pid: process.pid });
+      }
+    });
+  },
+  upgrade(req, socket, head) {
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  },
+};
+`;
+
+export interface Upstream {
+  readonly dir: string;
+  readonly socket: string;
+  readonly proc: Proc;
+}
+
+/** Starts the upstream app under nodicorn on `unix:<dir>/<name>.sock`. */
+export async function startUpstream(name = 'app', dir = tempDir('ndcpx-')): Promise<Upstream> {
+  writeFileSync(join(dir, 'app.mjs'), UPSTREAM_APP);
+  const socket = join(dir, `${name}.sock`);
+  const proc = await startNodicorn(['-w', '1', '-b', `unix:${socket}`, '--chdir', dir, 'app.mjs:app']);
+  return { dir, socket, proc };
+}
+
+export interface RunningProxy {
+  readonly proc: Proc;
+  /** The first http and https listeners, as logged (`http://127.0.0.1:PORT`). */
+  readonly http: string;
+  readonly https: string;
+  readonly port: number;
+}
+
+/** Starts `nodicorn proxy ARGS` and reads its bound listeners back from the log. */
+export async function startProxy(args: readonly string[], options: { cwd?: string } = {}): Promise<RunningProxy> {
+  const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...args], { cwd: options.cwd });
+  await proc.waitFor(/\[INFO\] Ready: /);
+  const http = /Listening at: (http:\/\/\S+)/.exec(proc.output())?.[1] ?? '';
+  const https = /Listening at: (https:\/\/\S+)/.exec(proc.output())?.[1] ?? '';
+  return { proc, http, https, port: Number(/:(\d+)$/.exec(http || https)?.[1]) };
+}
+
+/** Sends raw bytes on a fresh TCP connection and resolves with everything read until the peer closes or `idleMs` passes quietly. */
+export function rawExchange(port: number, payload: string | Buffer, idleMs = 1500): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.setTimeout(idleMs, () => socket.destroy());
+    socket.on('data', (c) => (data += c.toString('latin1')));
+    socket.on('close', () => resolve(data));
+    socket.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve(data) : reject(err)));
+    socket.write(payload);
+  });
+}
+
+/** The status codes of every HTTP response in a raw byte stream. */
+export function statuses(raw: string): number[] {
+  return [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+}

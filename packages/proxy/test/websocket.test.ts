@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { request, runCleanups, tempDir } from '@nodicorn/testkit';
+import { rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
+
+afterEach(runCleanups);
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+const next = (ws: WebSocket) => new Promise<string>((resolve) => ws.once('message', (m) => resolve(m.toString())));
+
+describe('WebSocket upgrades', () => {
+  it('forwards the handshake and echoes messages both ways', async () => {
+    const up = await startUpstream();
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`]);
+    const ws = await open(`${proxy.http.replace('http', 'ws')}/chat`);
+    for (const text of ['hello', 'again']) {
+      const reply = next(ws);
+      ws.send(text);
+      expect(await reply).toBe(`echo:${text}:127.0.0.1`);
+    }
+    const big = Buffer.alloc(200_000, 7);
+    const echoed = new Promise<Buffer>((resolve) => ws.once('message', (m) => resolve(m as Buffer)));
+    ws.send(big);
+    expect((await echoed).equals(big)).toBe(true);
+    ws.close();
+  });
+
+  it('closes an idle tunnel after --websocket-timeout', async () => {
+    const up = await startUpstream();
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--websocket-timeout', '1']);
+    const ws = await open(`${proxy.http.replace('http', 'ws')}/`);
+    const closed = await new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    expect(closed).toBe(1006);
+  });
+
+  it('refuses non-WebSocket upgrades and survives an upstream that is down', async () => {
+    const dir = tempDir('ndcpx-');
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${dir}/gone.sock`]);
+    const h2c = await rawExchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n');
+    expect(statuses(h2c)).toEqual([400]);
+    await expect(open(`${proxy.http.replace('http', 'ws')}/`)).rejects.toThrow(/502/);
+    // Garbage after a handshake, and a client that vanishes mid-handshake, must not crash the proxy.
+    await rawExchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x00\xff garbage', 300);
+    expect((await request({ url: proxy.http, path: '/' })).status).toBe(502);
+    expect(proxy.proc.output()).not.toMatch(/Error|at /);
+  });
+});
