@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   ctl: () => import('./commands/ctl.js'),
   proxy: () => import('./commands/proxy.js'),
+  deploy: () => import('./commands/deploy.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
