@@ -148,6 +148,23 @@ describe('renderNginxSite', () => {
     expect(conf).toContain('        server unix:/run/shop/web.sock fail_timeout=0;');
   });
 
+  it('renders the demo stack shape: static files at /, routes written with a trailing slash', async () => {
+    const stack = await stackOf({
+      name: 'demo',
+      servers: { express: { app: 'e.mjs' }, koa: { app: 'k.mjs' } },
+      proxy: {
+        listen: ['http://localhost:8080'],
+        static: [{ prefix: '/', dir: join(dir, 'public') }],
+        routes: [{ prefix: '/express/', upstream: 'express' }, { prefix: '/koa/', upstream: 'koa' }, { prefix: '/ws', upstream: 'express' }],
+      },
+    });
+    const site = renderNginxSite(planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--prefix', '/srv/demo'])));
+    expect(site).toContain('location ^~ /express/ {\n        proxy_pass http://demo-express;');
+    expect(site).toContain('location = /ws {\n        proxy_pass http://demo-express;');
+    expect(site).toContain('location / {\n        root /srv/demo/public;');
+    expect(site).toContain('listen localhost:8080;');
+  });
+
   it('refuses a multi-server stack without routes', async () => {
     const stack = await stackOf({ name: 'two', servers: { a: { app: 'a.mjs' }, b: { app: 'b.mjs' } } });
     expect(() => renderNginxSite(planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o'])))).toThrow(/no proxy; add proxy: \{ routes/);
