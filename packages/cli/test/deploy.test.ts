@@ -170,4 +170,38 @@ describe('systemd socket activation, for real', () => {
     activator.signal('SIGTERM');
     expect(await activator.exited(20_000)).toBe(0);
   });
+
+  it('the generated units verify, and their ExecStart serves the .socket unit\'s socket with the generated config', async () => {
+    const dir = tempDir('ndc-u-');
+    const stackFile = makeStack(dir, 1, 2);
+    const out = join(dir, 'out');
+    const run = join(dir, 'run');
+    const r = deploy(['systemd', '--stack', stackFile, '--out', out, '--run-dir', run, '--node', process.execPath, '--nodicorn', NODICORN_BIN, '--config-dir', out, '--user', 'root', '--socket-group', 'root']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    if (has('systemd-analyze')) {
+      const units = ['e2e-web.socket', 'e2e-web.service', 'e2e-proxy.service', 'e2e.target'].map((u) => join(out, u));
+      const verify = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { encoding: 'utf8', timeout: 20_000 });
+      expect(verify.stderr).toBe('');
+      expect(verify.status).toBe(0);
+    }
+    const socketUnit = readFileSync(join(out, 'e2e-web.socket'), 'utf8');
+    const serviceUnit = readFileSync(join(out, 'e2e-web.service'), 'utf8');
+    const listen = /^ListenStream=(.+)$/m.exec(socketUnit)![1]!;
+    const exec = /^ExecStart=(.+)$/m.exec(serviceUnit)![1]!.split(' ');
+    const cwd = /^WorkingDirectory=(.+)$/m.exec(serviceUnit)![1]!;
+    expect(listen).toBe(join(run, 'web.sock'));
+    // systemd's RuntimeDirectory= would create /run/e2e-web for the control socket; here it goes in the temp dir.
+    const configFile = join(out, 'e2e-web.json');
+    writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), controlSocket: join(dir, 'ctl.sock') }));
+    mkdirSync(run);
+    const activator = startProcess('systemd-socket-activate', ['-l', listen, ...exec], { cwd });
+    await activator.waitFor(/Listening on /, 10_000);
+    const res = await request({ socketPath: listen, path: '/via-units' }, { timeoutMs: 20_000 });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ path: '/via-units' });
+    expect(activator.output()).toMatch(/\[INFO\] Listening at: fd:\/\/3/);
+    activator.signal('SIGTERM');
+    expect(await activator.exited(20_000)).toBe(0);
+  });
 });
