@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   ctl: () => import('./commands/ctl.js'),
   stack: () => import('./commands/stack.js'),
+  deploy: () => import('./commands/deploy.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,172 @@
+import { isIP } from 'node:net';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Settings } from '@nodicorn/server';
+import type { Stack } from '../stack/stack-file.js';
+import { DeployError, type DeployOptions } from './options.js';
+
+/**
+ * The stack as it will run on the target machine: every path moved from where the stack file is now
+ * to where it is deployed (`--prefix`), every socket into `--run-dir`. Both renderers read only this,
+ * so nginx and systemd always agree on the socket paths.
+ */
+export interface DeployPlan {
+  readonly name: string;
+  readonly stackFile: string;
+  readonly prefix: string;
+  readonly runDir: string;
+  readonly servers: readonly PlannedServer[];
+  readonly proxy: PlannedProxy | null;
+}
+
+export interface PlannedServer {
+  readonly name: string;
+  /** `<stack>-<server>`: the systemd unit base name and the nginx upstream name. */
+  readonly unit: string;
+  readonly socket: string;
+  readonly controlSocket: string;
+  /** The server's settings with paths relocated; `bind` is its socket in the run dir. */
+  readonly config: Partial<Settings>;
+}
+
+export interface Listener {
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PlannedProxy {
+  readonly listeners: readonly Listener[];
+  readonly serverNames: readonly string[];
+  readonly routes: readonly { readonly prefix: string; readonly server: string }[];
+  readonly statics: readonly { readonly prefix: string; readonly dir: string }[];
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  readonly hsts: boolean;
+  /** client_max_body_size in bytes; 0 means unlimited. */
+  readonly maxBody: number;
+  readonly connectTimeout: number;
+  readonly readTimeout: number;
+  /** The stack's proxy config, relocated, for `nodicorn proxy -c`. */
+  readonly config: Record<string, unknown>;
+  /** False when the stack has no proxy and this one (one server at /) stands in for nginx only. */
+  readonly fromStack: boolean;
+}
+
+const PROXY_DEFAULT_LISTEN = 'http://127.0.0.1:8080';
+
+export function parseListener(text: string, where: string): Listener {
+  const m = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[^/:\s[\]]+):(\d{1,5})\/?$/.exec(text.trim());
+  if (!m || Number(m[3]) > 65535) throw new DeployError('ERR_DEPLOY_USAGE', `${where}: expected http://HOST:PORT or https://HOST:PORT, got "${text}".`);
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  if (m[2]!.startsWith('[') && isIP(host) !== 6) throw new DeployError('ERR_DEPLOY_USAGE', `${where}: "${host}" is not an IPv6 address.`);
+  return { scheme: m[1] as 'http' | 'https', host, port: Number(m[3]) };
+}
+
+function inside(path: string, dir: string): string | null {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..') ? rel : null;
+}
+
+function asList(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function staticEntry(entry: unknown, baseDir: string, where: string): { prefix: string; dir: string } {
+  let prefix: unknown;
+  let dir: unknown;
+  if (typeof entry === 'string' && entry.includes('=')) [prefix, dir] = [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)];
+  else if (entry && typeof entry === 'object') ({ prefix, dir } = entry as { prefix?: unknown; dir?: unknown });
+  if (typeof prefix !== 'string' || !prefix.startsWith('/') || typeof dir !== 'string' || dir === '') {
+    throw new DeployError('ERR_DEPLOY_STACK', `${where}: static mount ${JSON.stringify(entry)} is not "/PREFIX=DIR" or { prefix, dir }.`);
+  }
+  return { prefix: prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix, dir: resolve(baseDir, dir) };
+}
+
+function number(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** Sizes as the proxy takes them: a number of bytes or "10m", "512k", "1g". */
+function bytes(value: unknown, fallback: number): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return fallback;
+  const m = /^(\d+)([kmg]?)b?$/i.exec(value.trim());
+  if (!m) return fallback;
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+}
+
+export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
+  const prefix = options.prefix ?? stack.baseDir;
+  const runDir = options.runDir ?? `/run/${stack.name}`;
+  // Sockets and other state move into the run dir; the app's files move with the prefix.
+  const relocate = (path: string): string => {
+    const abs = resolve(stack.baseDir, path);
+    const inState = inside(abs, stack.stateDir);
+    if (inState !== null) return join(runDir, inState);
+    const inBase = inside(abs, stack.baseDir);
+    return inBase !== null ? join(prefix, inBase) : abs;
+  };
+  const relocateFile = (path: string | null | undefined) => (path && path !== '-' ? relocate(path) : path);
+
+  const servers = stack.servers.map((server): PlannedServer => {
+    const socket = join(runDir, `${server.name}.sock`);
+    // The control socket lives in the service's own RuntimeDirectory: the master (not root) creates it,
+    // and it goes away with the master, while the listening socket belongs to the .socket unit.
+    const controlSocket = `/run/${stack.name}-${server.name}/control.sock`;
+    const config: Partial<Settings> = { ...server.config, bind: [`unix:${socket}`], controlSocket };
+    if (config.chdir) config.chdir = relocate(config.chdir);
+    if (config.errorlog !== undefined) config.errorlog = relocateFile(config.errorlog)!;
+    if (config.accesslog !== undefined) config.accesslog = relocateFile(config.accesslog) ?? null;
+    if (config.pidfile) config.pidfile = relocate(config.pidfile);
+    if (config.reloadExtraFiles) config.reloadExtraFiles = config.reloadExtraFiles.map(relocate);
+    return { name: server.name, unit: `${stack.name}-${server.name}`, socket, controlSocket, config };
+  });
+
+  let proxy: PlannedProxy | null = null;
+  // A one-server stack without a proxy still gets an nginx in front: everything goes to that server.
+  const raw = stack.proxy ?? (servers.length === 1 ? { routes: [{ prefix: '/', upstream: servers[0]!.name }] } : null);
+  if (raw) {
+    const where = `Stack file ${stack.file}, proxy`;
+    const listeners = (options.listen.length > 0 ? options.listen : asList(raw.listen ?? PROXY_DEFAULT_LISTEN)).map((l) =>
+      parseListener(String(l), options.listen.length > 0 ? '--listen' : `${where} listen`),
+    );
+    const routes = asList(raw.routes).map((r) => {
+      const { prefix: p, upstream } = r as { prefix: string; upstream: string };
+      return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream };
+    });
+    const statics = asList(raw.static).map((e) => staticEntry(e, stack.baseDir, where)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) }));
+    const serverNames = options.serverNames.length > 0 ? options.serverNames : (asList(raw.serverName) as string[]);
+    const tlsCert = options.tlsCert ?? (typeof raw.tlsCert === 'string' ? relocate(raw.tlsCert) : null);
+    const tlsKey = options.tlsKey ?? (typeof raw.tlsKey === 'string' ? relocate(raw.tlsKey) : null);
+    const socketOf = new Map(servers.map((s) => [s.name, s.socket]));
+    const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
+    const config: Record<string, unknown> = {
+      ...raw,
+      listen: listeners.map((l) => `${l.scheme}://${isIP(l.host) === 6 ? `[${l.host}]` : l.host}:${l.port}`),
+      upstreams: { ...(raw.upstreams as object | undefined), ...upstreams },
+      routes: routes.map((r) => ({ prefix: r.prefix, upstream: r.server })),
+      static: statics.map((s) => ({ prefix: s.prefix, dir: s.dir })),
+      stateDir: `/var/lib/${stack.name}`,
+    };
+    if (serverNames.length > 0) config.serverName = serverNames;
+    if (tlsCert) Object.assign(config, { tlsCert, tlsKey });
+    if (config.static && (config.static as unknown[]).length === 0) delete config.static;
+    for (const r of routes) if (!socketOf.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is not a server of the stack.`);
+    proxy = {
+      listeners,
+      serverNames,
+      routes,
+      statics,
+      tlsCert,
+      tlsKey,
+      hsts: raw.hsts === true,
+      maxBody: bytes(raw.maxBody, 1024 * 1024),
+      connectTimeout: number(raw.connectTimeout, 10),
+      readTimeout: number(raw.upstreamTimeout, 60),
+      config,
+      fromStack: stack.proxy !== null,
+    };
+  }
+  return { name: stack.name, stackFile: stack.file, prefix, runDir, servers, proxy };
+}
