@@ -36,7 +36,7 @@ export function discover() {
   const help = node(['--help']);
   const proxyHelp = node(['proxy', '--help']);
   return {
-    nodicorn: detectNodicorn(help.stdout + help.stderr),
+    nodicorn: detectNodicorn(help.stdout + help.stderr, process.versions.node),
     proxy: detectProxy(proxyHelp.status, proxyHelp.stdout + proxyHelp.stderr),
     pm2: findPm2(),
     gunicorn: which('gunicorn'),
@@ -83,8 +83,10 @@ async function backend(dir) {
 
 /** Flag names must match `nodicorn proxy --help`; detectProxy checks them before this runs. */
 export function proxyArgs({ port, tlsPort, cert, key, staticRoot, sock }) {
-  return [NODICORN_BIN, 'proxy', '--bind', `127.0.0.1:${port}`, '--tls-bind', `127.0.0.1:${tlsPort}`,
-    '--cert', cert, '--key', key, '--static', `/static/=${join(staticRoot, 'static')}`, '--upstream', `/=unix:${sock}`];
+  // The access log stays on, as nginx's does in its contender: both pay for the same work.
+  return [NODICORN_BIN, 'proxy', '--listen', `http://127.0.0.1:${port}`, '--listen', `https://127.0.0.1:${tlsPort}`,
+    '--tls-cert', cert, '--tls-key', key, '--static', `/static=${join(staticRoot, 'static')}`, '--upstream', `unix:${sock}`,
+    '--access-log', join(dirname(sock), 'proxy-access.log')];
 }
 
 function proxied(id, label, launch) {

@@ -1,18 +1,21 @@
 // Pure reading of `nodicorn --help` and `nodicorn proxy --help`: which contenders exist yet.
 
 /** What `nodicorn --help` offers: dispatch modes (beyond the implicit shared) and the sync worker class. */
-export function detectNodicorn(help) {
+export function detectNodicorn(help, nodeVersion = process.versions.node) {
   const line = (flag) => help.split('\n').find((l) => new RegExp(`${flag}\\b`).test(l)) ?? '';
   const dispatchLine = line('--dispatch');
+  // reuse-port is listed everywhere but needs Node >= 22.12 to run (the server refuses it below).
+  const [major, minor] = nodeVersion.split('.').map(Number);
+  const reusePort = major >= 23 || (major === 22 && minor >= 12);
   const dispatch = dispatchLine
-    ? ['shared', 'round-robin', 'reuse-port'].filter((m) => dispatchLine.includes(m))
+    ? ['shared', 'round-robin', 'reuse-port'].filter((m) => dispatchLine.includes(m) && (m !== 'reuse-port' || reusePort))
     : [];
   const wc = line('--worker-class');
   return { dispatch, sync: /\bsync\b/.test(wc) };
 }
 
 /** Flags the proxy contender passes; each must appear in `nodicorn proxy --help`. */
-export const PROXY_FLAGS = ['--bind', '--tls-bind', '--cert', '--key', '--static', '--upstream'];
+export const PROXY_FLAGS = ['--listen', '--tls-cert', '--tls-key', '--static', '--upstream', '--access-log'];
 
 /**
  * Whether `nodicorn proxy` is there: `--help` exits 0 with the proxy's own help (today the CLI falls

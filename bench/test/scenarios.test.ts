@@ -12,7 +12,8 @@ describe('detectNodicorn', () => {
       '  --dispatch shared|round-robin|reuse-port   How connections reach workers. [default: "shared"]',
       '  -k, --worker-class sync|async              async: many requests per worker. [default: "async"]',
     ].join('\n');
-    expect(detectNodicorn(help)).toEqual({ dispatch: ['shared', 'round-robin', 'reuse-port'], sync: true });
+    expect(detectNodicorn(help, '24.1.0')).toEqual({ dispatch: ['shared', 'round-robin', 'reuse-port'], sync: true });
+    expect(detectNodicorn(help, '20.19.0').dispatch).toEqual(['shared', 'round-robin']);
   });
   it('does not take "async" for "sync"', () => {
     expect(detectNodicorn('  --worker-class async   [default: "async"]').sync).toBe(false);
@@ -26,10 +27,10 @@ describe('detectProxy', () => {
   it('names the flags the bench needs and the proxy lacks', () => {
     const r = detectProxy(0, 'Usage: nodicorn proxy [OPTIONS]\n  --bind ADDRESS\n  --upstream PREFIX=ADDR\n');
     expect(r.ok).toBe(false);
-    expect(r.why).toContain('--tls-bind, --cert, --key, --static');
+    expect(r.why).toContain('--tls-cert, --tls-key, --static');
   });
   it('accepts a proxy with every flag', () => {
-    expect(detectProxy(0, 'Usage: nodicorn proxy\n --bind --tls-bind --cert --key --static --upstream').ok).toBe(true);
+    expect(detectProxy(0, 'Usage: nodicorn proxy\n --listen --tls-cert --tls-key --static --upstream --access-log').ok).toBe(true);
     expect(detectProxy(1, '').ok).toBe(false);
   });
 });

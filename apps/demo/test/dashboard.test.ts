@@ -4,11 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, onCleanup, request, runCleanups, tempDir } from '@nodicorn/testkit';
+import { freePort, NODICORN_BIN, onCleanup, request, runCleanups, tempDir } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
 
@@ -16,17 +15,6 @@ const DEMO_DIR = fileURLToPath(new URL('..', import.meta.url));
 const STACK_FILE = join(DEMO_DIR, 'nodicorn.stack.mjs');
 const CHROMIUM = '/usr/bin/chromium';
 const FRAMEWORKS = ['express', 'koa', 'hono'] as const;
-
-/** A port nothing listens on right now (the OS picks it; the proxy binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface RunningStack {
   readonly https: string;

@@ -1,10 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, REPO_ROOT, request, runCleanups, startNodicorn, startProcess, tempDir, until } from '@nodicorn/testkit';
+import { freePort, NODICORN_BIN, REPO_ROOT, request, runCleanups, startNodicorn, startProcess, tempDir, until } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
 
@@ -15,18 +14,6 @@ const NGINX = has('nginx') ? 'nginx' : '/usr/sbin/nginx';
 function deploy(args: string[]) {
   const r = spawnSync(process.execPath, [NODICORN_BIN, 'deploy', ...args], { encoding: 'utf8', timeout: 20_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A loopback port free right now (bound to 0, read back, closed). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function httpsGet(port: number, path: string, ca: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
+import { freePort, NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
 
@@ -18,14 +17,6 @@ function stackDir(servers: string, proxy?: string): string {
   // Whatever a test leaves running is stopped through the stack itself, then by pid as a last resort.
   onCleanup(() => void spawnSync(process.execPath, [NODICORN_BIN, 'stack', 'down', '--file', join(dir, 'nodicorn.stack.mjs')], { timeout: 60_000 }));
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const stack = (dir: string, ...args: string[]) =>

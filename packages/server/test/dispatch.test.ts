@@ -1,6 +1,5 @@
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, childPids, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
+import { childPids, freePort, NODICORN_BIN, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
 import { spawnSync } from 'node:child_process';
 import { supportsReusePort } from '../src/sockets/accept-mode.js';
 import { appDir } from './fixtures.js';
@@ -16,15 +15,6 @@ async function answeringPids(url: string, want: number): Promise<Set<string>> {
     return seen.size >= want;
   }, 10_000, `${want} distinct workers to answer`);
   return seen;
-}
-
-/** A TCP port that was free a moment ago (for modes that cannot bind port 0). */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('dispatch modes', () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -208,3 +209,18 @@ export function childPids(pid: number): number[] {
   }
 }
 export { hasWrk, parseWrk, runWrk, type WrkResult } from './wrk.js';
+
+/**
+ * A loopback TCP port free right now (bound to 0, read back, closed), for a server that cannot bind
+ * port 0 itself (reuse-port, a proxy from a config file, nginx).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -13,12 +13,13 @@ Signals: TERM/INT graceful stop (in-flight requests finish), HUP reload config a
 /** `nodicorn proxy`: one standalone process. Resolves with the exit code once it has stopped. */
 export async function run(argv: readonly string[]): Promise<number> {
   const log = createLogger();
+  // Help needs no valid configuration: it is what a user reads to write one.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n${proxyHelp()}\n`);
+    return PROXY_EXIT.OK;
+  }
   try {
     const config = await resolveProxyConfig(argv);
-    if (config.flags.has('--help') || config.flags.has('-h')) {
-      process.stdout.write(`${USAGE}\n${proxyHelp()}\n`);
-      return PROXY_EXIT.OK;
-    }
     // One standalone process has no master to respawn it: a bug hit by one request is logged with
     // its stack and that request's sockets are lost, but every other connection keeps its proxy.
     process.on('uncaughtException', (err) => log.error(`Uncaught error (please report it): ${err.stack ?? String(err)}`));
