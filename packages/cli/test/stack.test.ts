@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processAlive } from '@nodicorn/server';
 import { freePort, NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
@@ -43,6 +44,18 @@ describe('nodicorn stack', () => {
     expect(down.stdout).toBe('stack "tiny" stopped\n');
     expect(readdirSync(join(dir, 'state')).filter((f) => f.endsWith('.sock') || f === 'stack.json')).toEqual([]);
     expect(stack(dir, 'status').stdout).toBe('stack "tiny" is not running\n');
+  });
+
+  it('down stops the parts even when the supervisor was killed outright', async () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`);
+    expect(stack(dir, 'up', '-d').status).toBe(0);
+    const state = JSON.parse(readFileSync(join(dir, 'state/stack.json'), 'utf8')) as { supervisorPid: number; parts: { pid: number }[] };
+    process.kill(state.supervisorPid, 'SIGKILL');
+    await until(() => !processAlive(state.supervisorPid), 10_000, 'the supervisor gone');
+    expect(processAlive(state.parts[0]!.pid)).toBe(true);
+    expect(stack(dir, 'down').stdout).toBe('stack "tiny" stopped\n');
+    expect(processAlive(state.parts[0]!.pid)).toBe(false);
+    expect(existsSync(join(dir, 'state/web.sock'))).toBe(false);
   });
 
   it('a part that fails to start stops the others and says which and why', () => {

@@ -65,15 +65,25 @@ async function upDetached(stack: Stack): Promise<number> {
 
 async function down(stack: Stack): Promise<number> {
   const state = readState(stack.stateDir);
-  if (!state || !alive(state.supervisorPid)) {
+  if (!state) {
+    process.stdout.write(`stack "${stack.name}" is not running\n`);
+    return EXIT.OK;
+  }
+  // Normally the supervisor stops its parts. If it was killed outright, its parts are orphans the
+  // state file still names: stop them directly, the proxy first, as the supervisor would.
+  const targets = alive(state.supervisorPid)
+    ? [state.supervisorPid]
+    : [...state.parts].sort((a, b) => (a.kind === 'proxy' ? -1 : b.kind === 'proxy' ? 1 : 0)).map((p) => p.pid).filter(alive);
+  if (targets.length === 0) {
     clearState(stack.stateDir);
     process.stdout.write(`stack "${stack.name}" is not running\n`);
     return EXIT.OK;
   }
-  process.kill(state.supervisorPid, 'SIGTERM');
+  for (const pid of targets) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 90_000;
-  while (alive(state.supervisorPid) && Date.now() < deadline) await sleep(100);
-  if (alive(state.supervisorPid)) throw new NodicornError('ERR_BAD_SETTING', `stack "${stack.name}" (pid ${state.supervisorPid}) did not stop within 90 s`);
+  while (targets.some(alive) && Date.now() < deadline) await sleep(100);
+  if (targets.some(alive)) throw new NodicornError('ERR_BAD_SETTING', `stack "${stack.name}" (pids ${targets.filter(alive).join(', ')}) did not stop within 90 s`);
+  clearState(stack.stateDir);
   process.stdout.write(`stack "${stack.name}" stopped\n`);
   return EXIT.OK;
 }
