@@ -59,15 +59,18 @@ async function startControl(settings: Settings, name: string, log: ErrorLog, han
   }
 }
 
-/** Log files that cannot be opened are a setting to fix now, not a worker crash later. */
+/** Opens and closes a file a setting names, so a bad path is one line now, not a worker crash later. */
+function assertOpens(path: string, flags: 'a' | 'r', failure: string, fix = ''): void {
+  try {
+    closeSync(openSync(path, flags));
+  } catch (err) {
+    throw new NodicornError('ERR_BAD_SETTING', `${failure} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.${fix}`);
+  }
+}
+
 function checkLogFiles(settings: Settings): void {
   for (const [name, flag, path] of [['accesslog', '--access-logfile', settings.accesslog], ['errorlog', '--error-logfile', settings.errorlog]] as const) {
-    if (!path || path === '-') continue;
-    try {
-      closeSync(openSync(path, 'a'));
-    } catch (err) {
-      throw new NodicornError('ERR_BAD_SETTING', `Cannot open ${name} (${flag}) ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the directory exists and is writable.`);
-    }
+    if (path && path !== '-') assertOpens(path, 'a', `Cannot open ${name} (${flag})`, ' Check the directory exists and is writable.');
   }
 }
 
@@ -77,12 +80,7 @@ function checkTlsFiles(settings: Settings): void {
     throw new NodicornError('ERR_BAD_SETTING', `Invalid ${settings.certfile ? 'keyfile (--keyfile)' : 'certfile (--certfile)'}: --certfile and --keyfile go together; give both or neither.`, EXIT.USAGE);
   }
   for (const [name, path] of [['certfile', settings.certfile], ['keyfile', settings.keyfile]] as const) {
-    if (!path) continue;
-    try {
-      closeSync(openSync(path, 'r'));
-    } catch (err) {
-      throw new NodicornError('ERR_BAD_SETTING', `Cannot read ${name} (--${name}) ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-    }
+    if (path) assertOpens(path, 'r', `Cannot read ${name} (--${name})`);
   }
 }
 

@@ -119,8 +119,7 @@ export class AccessLog {
   #flush(): void {
     this.#scheduled = false;
     if (this.#writing || this.#pending.length === 0) return;
-    const chunk = this.#pending.join('\n') + '\n';
-    this.#pending = [];
+    const chunk = this.#takePending();
     this.#writing = true;
     writeAsync(this.#file.fd, chunk, (err) => {
       this.#writing = false;
@@ -136,10 +135,16 @@ export class AccessLog {
   #reportedError = false;
   #reopenWanted = false;
 
-  flushSync(): void {
-    if (this.#pending.length === 0) return;
+  /** The lines waiting to be written, as one chunk; the queue starts over. */
+  #takePending(): string {
     const chunk = this.#pending.join('\n') + '\n';
     this.#pending = [];
+    return chunk;
+  }
+
+  flushSync(): void {
+    if (this.#pending.length === 0) return;
+    const chunk = this.#takePending();
     try {
       writeSync(this.#file.fd, chunk);
     } catch {

@@ -22,7 +22,7 @@ const MAX_HEADERS = 32768;
  * than exactly `chunked` (501), chunked bodies on HTTP/1.0 (400), and scheme headers from a trusted
  * proxy that contradict each other (400).
  */
-export function checkRequest(req: IncomingMessage, limits: RequestLimits, trustedPeer: boolean): Rejection | null {
+export function checkRequest(req: IncomingMessage, limits: RequestLimits, isTrustedPeer: () => boolean): Rejection | null {
   const lineLimit = limits.limitRequestLine || MAX_REQUEST_LINE;
   const line = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 11; // "METHOD TARGET HTTP/x.y"
   if (line > lineLimit) return { status: 414, reason: `request line longer than ${lineLimit} bytes` };
@@ -45,15 +45,14 @@ export function checkRequest(req: IncomingMessage, limits: RequestLimits, truste
     if (te.trim().toLowerCase() !== 'chunked') return { status: 501, reason: `unsupported transfer coding "${te}"` };
     if (req.httpVersion === '1.0') return { status: 400, reason: 'chunked transfer coding on HTTP/1.0' };
   }
-  if (trustedPeer) {
-    let scheme: string | null = null;
-    for (const [name, secureValue] of Object.entries(limits.secureSchemeHeaders)) {
-      const value = req.headers[name.toLowerCase()];
-      if (typeof value !== 'string') continue;
-      const said = value.trim().toLowerCase() === secureValue.toLowerCase() ? 'https' : 'http';
-      if (scheme !== null && scheme !== said) return { status: 400, reason: 'contradictory scheme headers' };
-      scheme = said;
-    }
+  let scheme: string | null = null;
+  for (const [name, secureValue] of Object.entries(limits.secureSchemeHeaders)) {
+    const value = req.headers[name.toLowerCase()];
+    if (typeof value !== 'string') continue;
+    const said = value.trim().toLowerCase() === secureValue.toLowerCase() ? 'https' : 'http';
+    // The peer's trust is only asked about on a contradiction: it costs an address parse per request.
+    if (scheme !== null && scheme !== said) return isTrustedPeer() ? { status: 400, reason: 'contradictory scheme headers' } : null;
+    scheme = said;
   }
   return null;
 }

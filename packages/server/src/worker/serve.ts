@@ -61,7 +61,7 @@ export class WorkerHttp {
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { tracker, app, log, accessLog, settings } = this.options;
-    const rejection = checkRequest(req, settings, this.options.trustProxy(req.socket.remoteAddress));
+    const rejection = checkRequest(req, settings, () => this.options.trustProxy(req.socket.remoteAddress));
     if (rejection) {
       const { status, headers, body } = rejectionResponse(rejection);
       log.debug(`Rejected ${req.method} from ${req.socket.remoteAddress ?? 'unix socket'}: ${status} ${rejection.reason}`);
