@@ -141,6 +141,23 @@ describe('Arbiter', () => {
     expect(t.spawned).toHaveLength(4); // retired workers are not respawned
   });
 
+  it('a second HUP retires the first reload\'s still-booting replacement without calling it a failed boot', () => {
+    const t = setup({ workers: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGHUP');
+    const stale = t.spawned[1]!;
+    t.signal('SIGHUP');
+    expect(stale.signals).toEqual(['SIGTERM']);
+    const fresh = t.spawned[2]!;
+    stale.exit(0);
+    expect(t.lines.filter((l) => l.startsWith('error:'))).toEqual([]);
+    expect(t.spawned).toHaveLength(3); // no respawn for the retired replacement
+    fresh.send({ type: 'ready' });
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM']); // the old worker is retired for the fresh one
+    expect(t.arbiter.state).toBe('running');
+  });
+
   it('keeps the old workers when the new code fails to boot after HUP', () => {
     const t = setup({ workers: 1 });
     t.arbiter.start();

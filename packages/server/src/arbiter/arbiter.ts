@@ -400,10 +400,13 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.#hook('onReload', this.serverInfo());
     this.#setState('reloading');
     for (const worker of [...this.workers.values()]) {
-      if (worker.replacedBy && worker.replacedBy.state === 'booting') {
-        // Its pending replacement loaded the code before this HUP: replace it too once it is up.
-        worker.replacedBy.process.kill('SIGTERM');
+      const stale = worker.replacedBy;
+      if (stale && stale.state === 'booting') {
+        // Its pending replacement loaded the code before this HUP: retire it (its exit is expected,
+        // not a failed boot) and replace the worker afresh below.
+        stale.replaces = undefined;
         worker.replacedBy = undefined;
+        this.#retire(stale);
       }
       if (worker.state === 'ready') this.replace(worker, 'reload', 'reload');
     }
