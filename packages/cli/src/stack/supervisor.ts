@@ -43,11 +43,11 @@ export async function runStack(stack: Stack, options: { color: boolean; onBanner
   const log = logPath(stack.stateDir);
   writeFileSync(log, '');
   const width = Math.max(5, ...stack.servers.map((s) => s.name.length));
+  const colors = new Map([...stack.servers.map((s) => s.name), 'proxy'].map((name, i) => [name, COLORS[i % COLORS.length]]));
   const write = (part: StackPart, line: string) => {
     const prefix = `${part.name.padEnd(width)} |`;
     appendFileSync(log, `${prefix} ${line}\n`);
-    const color = COLORS[[...stack.servers.map((s) => s.name), 'proxy'].indexOf(part.name) % COLORS.length];
-    process.stdout.write(options.color ? `\x1b[${color}m${prefix}\x1b[0m ${line}\n` : `${prefix} ${line}\n`);
+    process.stdout.write(options.color ? `\x1b[${colors.get(part.name)}m${prefix}\x1b[0m ${line}\n` : `${prefix} ${line}\n`);
   };
   const env = { ...process.env, ...stack.env };
   const servers = stack.servers.map((server) => {
