@@ -61,6 +61,17 @@ export class UsageError extends NodicornError {
   }
 }
 
+/** A socket that could not be bound; `errno` is the system's name for why (EADDRINUSE, EACCES…). */
+export class BindError extends NodicornError {
+  constructor(
+    readonly errno: string,
+    message: string,
+  ) {
+    super('ERR_BIND_FAILED', message);
+    this.name = 'BindError';
+  }
+}
+
 /** An app that cannot be loaded. `exitCode` tells the master whether it failed to boot (3) or load (4). */
 export class AppLoadError extends NodicornError {
   constructor(

@@ -16,6 +16,7 @@ import type { Hooks } from './settings/hooks.js';
 import { parseBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
 import { acceptModeFor } from './sockets/accept-mode.js';
 import { bindAll, type Listener } from './sockets/listeners.js';
+import { resolveBindHosts } from './sockets/resolve-host.js';
 
 /** The signals the master acts on (Gunicorn's table); everything else keeps Node's default. */
 export const MASTER_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGWINCH'];
@@ -84,9 +85,15 @@ function checkTlsFiles(settings: Settings): void {
   }
 }
 
-/** --check-config: the settings parsed; now load the app once, in this process, and report. */
-export async function checkConfig(settings: Settings): Promise<number> {
+/**
+ * --check-config: the settings parsed; now load the app once, in this process, and bind every socket
+ * once (then let it go), so that what would stop `nodicorn` from starting stops this check too.
+ */
+export async function checkConfig(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
+  const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
+  const mode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
+  for (const listener of await bindAll(binds, { umask: settings.umask, mode, backlog: settings.backlog, attempts: 1 })) listener.close();
   return EXIT.OK;
 }
 
@@ -124,12 +131,12 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   } catch (err) {
     throw new NodicornError('ERR_HOOK', `Hook onStarting failed, not starting: ${err instanceof Error ? err.message : String(err)}`, EXIT.ERROR, { cause: err });
   }
-  const specs = listenerSpecs(settings, env, process.pid);
-  const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, specs);
+  const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
+  const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
   if (settings.pidfile) writePidfile(settings.pidfile);
   let listeners: Listener[];
   try {
-    listeners = await bindAll(specs, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, log: (m) => log.info(m) });
+    listeners = await bindAll(binds, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, log: (m) => log.info(m) });
   } catch (err) {
     if (settings.pidfile) removePidfile(settings.pidfile);
     throw err;

@@ -95,8 +95,8 @@ describe('nodicorn APP: bad input gets one clear line and the right exit code', 
 
   it('--check-config loads the app and exits 0, or 1 with the reason', () => {
     const d = appDir({ 'app.mjs': BASIC_APP, 'broken.mjs': `throw new Error('bad import')` });
-    expect(runToExit(['--chdir', d, '--check-config', 'app.mjs:app']).code).toBe(0);
-    const broken = runToExit(['--chdir', d, '--check-config', 'broken.mjs']);
+    expect(runToExit(['--chdir', d, '-b', '127.0.0.1:0', '--check-config', 'app.mjs:app']).code).toBe(0);
+    const broken = runToExit(['--chdir', d, '-b', '127.0.0.1:0', '--check-config', 'broken.mjs']);
     expect(broken.code).toBe(1);
     expect(broken.output).toMatch(/threw while being imported: Error: bad import/);
   });

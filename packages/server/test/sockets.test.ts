@@ -30,6 +30,29 @@ describe('nodicorn APP: sockets', () => {
     expect((await request({ url: server.url })).status).toBe(200);
   });
 
+  it('binds a host name on every address it resolves to (-b localhost:0), as Gunicorn users write it', async () => {
+    const dir = appDir();
+    const server = await startNodicorn(['--chdir', dir, '-b', 'localhost:0', 'app.mjs:app']);
+    const listening = [...server.output().matchAll(/Listening at: (http:\/\/\S+)/g)].map((m) => m[1]);
+    expect(listening.length).toBeGreaterThanOrEqual(1);
+    for (const url of listening) expect((await request({ url: url! })).status).toBe(200);
+  });
+
+  it('--check-config fails on every bind nodicorn would fail on: an unknown name, a port in use', async () => {
+    const dir = appDir();
+    const run = (bind: string) => spawnSync(process.execPath, [NODICORN_BIN, '--chdir', dir, '--check-config', '-b', bind, 'app.mjs:app'], { encoding: 'utf8' });
+    expect(run('localhost:0').status).toBe(0);
+    const unknown = run('no-such-host.invalid:8000');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/does not resolve/);
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    onCleanup(() => busy.close());
+    await new Promise((resolve) => busy.once('listening', resolve));
+    const taken = run(`127.0.0.1:${(busy.address() as net.AddressInfo).port}`);
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toMatch(/EADDRINUSE/);
+  });
+
   it('serves an inherited descriptor given as fd://N', async () => {
     const dir = appDir();
     const { fd, port } = boundSocket();

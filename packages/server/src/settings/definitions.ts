@@ -48,7 +48,7 @@ export const SETTINGS = {
     repeatable: true,
     default: (env) => (env.PORT ? [`0.0.0.0:${env.PORT}`] : ['127.0.0.1:8000']),
     defaultDoc: "['127.0.0.1:8000'], or ['0.0.0.0:$PORT'] when PORT is set",
-    doc: 'Socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N. Repeat to bind several. Inherited systemd sockets (LISTEN_FDS) are used when present.',
+    doc: 'Socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N (port 8000 when none is given). A host name binds every address it resolves to. Repeat to bind several. Inherited systemd sockets (LISTEN_FDS) are used when present.',
   }),
   backlog: setting<number>({
     name: 'backlog',

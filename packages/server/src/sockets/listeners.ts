@@ -3,9 +3,10 @@ import net from 'node:net';
 import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
-import { NodicornError } from '../errors.js';
+import { BindError, NodicornError } from '../errors.js';
 import type { AcceptMode } from './accept-mode.js';
 import { formatBind, type BindSpec } from './bind-spec.js';
+import type { ResolvedBind } from './resolve-host.js';
 
 /**
  * A socket the master holds for its workers. Depending on the accept mode it is a descriptor workers
@@ -49,14 +50,14 @@ function serverHandleFactory(): CreateServerHandle {
   return factory;
 }
 
-function bindError(spec: BindSpec, code: string): NodicornError {
+function bindError(spec: BindSpec, code: string): BindError {
   const where = formatBind(spec);
   const hint =
     code === 'EADDRINUSE' ? 'another process is listening there; stop it or choose another --bind'
       : code === 'EACCES' ? 'permission denied; ports below 1024 need root, or choose another --bind'
         : code === 'EADDRNOTAVAIL' ? 'no local interface has that address'
           : 'check the address';
-  return new NodicornError('ERR_BIND_FAILED', `Cannot bind ${where}: ${code} (${hint}).`);
+  return new BindError(code, `Cannot bind ${where}: ${code} (${hint}).`);
 }
 
 /** Is something accepting on this Unix socket path right now? */
@@ -218,11 +219,38 @@ export async function bindListener(spec: BindSpec, options: BindOptions): Promis
   throw bindError(spec, lastCode);
 }
 
-/** Binds every listener or none: on a failure, the ones already bound are closed again. */
-export async function bindAll(specs: readonly BindSpec[], options: BindOptions): Promise<Listener[]> {
+/** Addresses of a name that this machine cannot have (no IPv6 in a container, say): skipped, not fatal. */
+const UNAVAILABLE = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/**
+ * Binds every listener or none: on a failure, the ones already bound are closed again. An address a
+ * host name resolved to may be skipped when this machine cannot bind it, as long as one address of
+ * that name binds: `localhost` lists `::1` even where IPv6 is off.
+ */
+export async function bindAll(entries: readonly ResolvedBind[], options: BindOptions): Promise<Listener[]> {
   const bound: Listener[] = [];
+  const skipped = new Map<string, BindError>();
   try {
-    for (const spec of specs) bound.push(await bindListener(spec, options));
+    // `-b localhost:0`: the first address picks the ephemeral port, the name's other addresses share it.
+    const portOfName = new Map<string, number>();
+    for (const entry of entries) {
+      const { fromName } = entry;
+      const name = fromName && entry.spec.kind === 'tcp' ? `${fromName}:${entry.spec.port}` : undefined;
+      const chosen = name ? portOfName.get(name) : undefined;
+      const spec = chosen !== undefined && entry.spec.kind === 'tcp' && entry.spec.port === 0 ? { ...entry.spec, port: chosen } : entry.spec;
+      try {
+        const listener = await bindListener(spec, options);
+        bound.push(listener);
+        if (name && listener.port !== undefined) portOfName.set(name, listener.port);
+      } catch (err) {
+        if (!name || !(err instanceof BindError) || !UNAVAILABLE.has(err.errno)) throw err;
+        options.log?.(`Skipping ${formatBind(spec)} (an address of "${fromName}"): ${err.message}`);
+        skipped.set(name, err);
+      }
+    }
+    for (const [name, err] of skipped) {
+      if (!portOfName.has(name)) throw err;
+    }
     return bound;
   } catch (err) {
     for (const listener of bound) listener.close();
