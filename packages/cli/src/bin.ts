@@ -1,26 +1,23 @@
+import { COMMANDS } from './commands/index.js';
 import { reportFatal, serve } from './serve.js';
 
-export interface Command {
-  /** Runs the subcommand with the arguments after its name; resolves with the exit code. */
-  run(argv: readonly string[]): Promise<number>;
+/** `nodicorn help [COMMAND]`: the command's own --help, or the server's. */
+async function help(argv: readonly string[]): Promise<number> {
+  const [name] = argv;
+  if (name === undefined) return serve(['--help']);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`nodicorn: error: no command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (nodicorn --help serves an APP).\n`);
+    return 2;
+  }
+  return (await entry.load()).run(['--help']);
 }
-
-/**
- * Subcommands, loaded only when used so `nodicorn APP` starts no faster or slower for them. Anything
- * else is `nodicorn [OPTIONS] APP`, as `gunicorn [OPTIONS] APP`.
- */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  proxy: () => import('./commands/proxy.js'),
-  status: () => import('./commands/status.js'),
-  ctl: () => import('./commands/ctl.js'),
-  stack: () => import('./commands/stack.js'),
-  deploy: () => import('./commands/deploy.js'),
-};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
-  const load = first !== undefined ? COMMANDS[first] : undefined;
-  if (load) return (await load()).run(rest);
+  if (first === 'help') return help(rest);
+  const entry = first !== undefined ? COMMANDS[first] : undefined;
+  if (entry) return (await entry.load()).run(rest);
   return serve(argv);
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { commandsHelp } from './commands/index.js';
 import {
   EXIT,
   NodicornError,
@@ -11,6 +12,8 @@ import {
 } from '@nodicorn/server';
 
 const USAGE = `Usage: nodicorn [OPTIONS] APP
+       nodicorn COMMAND [ARGS]
+       nodicorn --version
 
 Run APP under a pre-fork master, as gunicorn runs a WSGI app.
 APP is MODULE[:NAME] or MODULE:FACTORY(literal args), resolved from --chdir:
@@ -33,7 +36,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const invocation = await resolveServeSettings(argv);
   const { settings, flags } = invocation;
   if (flags.has('--help') || flags.has('-h')) {
-    process.stdout.write(`${USAGE}\n${settingsHelp()}\n`);
+    process.stdout.write(`${USAGE}\n${commandsHelp()}\n${settingsHelp()}\n`);
     return EXIT.OK;
   }
   if (flags.has('--version') || flags.has('-v')) {
