@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, validateConfigObject } from './config-file.js';
+import { SETTINGS } from './definitions.js';
 import { resolveServeSettings } from './load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ndc-cfg-'));
@@ -14,6 +15,21 @@ describe('validateConfigObject', () => {
     const { values, hooks } = validateConfigObject({ workers: 4, bind: '127.0.0.1:9000', timeout: '12', onStarting }, 'x.mjs');
     expect(values).toEqual({ workers: 4, bind: ['127.0.0.1:9000'], timeout: 12 });
     expect(hooks.onStarting).toBe(onStarting);
+  });
+  it("takes Gunicorn's snake_case names for settings and hooks, and refuses both spellings of one", () => {
+    const postFork = () => undefined;
+    const { values, hooks } = validateConfigObject({ max_requests: 100, worker_class: 'sync', graceful_timeout: '5', post_fork: postFork }, 'x.py.mjs');
+    expect(values).toEqual({ maxRequests: 100, workerClass: 'sync', gracefulTimeout: 5 });
+    expect(hooks.postFork).toBe(postFork);
+    expect(() => validateConfigObject({ max_requests: 1, maxRequests: 2 }, 'x.mjs')).toThrow('Config file x.mjs: "max_requests" and "maxRequests" are the same setting; keep one of them.');
+    expect(() => validateConfigObject({ max_request: 1 }, 'x.mjs')).toThrow('unknown key "max_request". Did you mean "max_requests"?');
+    expect(() => validateConfigObject({ worker_class: 'eventlet' }, 'x.mjs')).toThrow(/"worker_class" \(worker_class\)/);
+  });
+  it('takes every name --print-config prints', () => {
+    for (const name of Object.values(SETTINGS).map((spec) => spec.name)) {
+      expect(() => validateConfigObject({ [name]: undefined }, 'x.mjs')).not.toThrow();
+      expect(() => validateConfigObject({ [name]: Symbol('wrong') }, 'x.mjs')).toThrow(new RegExp(`"${name}" \\(${name}\\)`));
+    }
   });
   it('names a typo and the nearest valid key', () => {
     expect(() => validateConfigObject({ worker: 2 }, 'x.mjs')).toThrow('Config file x.mjs: unknown key "worker". Did you mean "workers"?');

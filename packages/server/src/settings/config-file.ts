@@ -37,7 +37,15 @@ async function readModule(path: string): Promise<unknown> {
   return namespace.default ?? namespace;
 }
 
-const ALL_KEYS: readonly string[] = [...SETTING_KEYS, ...HOOK_NAMES];
+/** Gunicorn's config files spell settings and hooks in snake_case (`max_requests`, `post_fork`). */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Every spelling a config file may use, mapped to the setting or hook it names. */
+const KEY_OF = new Map<string, string>([
+  ...SETTING_KEYS.flatMap((key) => [[key, key], [SETTINGS[key].name, key]] as const),
+  ...HOOK_NAMES.flatMap((hook) => [[hook, hook], [snakeCase(hook), hook]] as const),
+]);
+const ALL_KEYS: readonly string[] = [...KEY_OF.keys()];
 
 /**
  * Validates one config object: known keys, right types, hooks that are functions. A string where a
@@ -51,16 +59,21 @@ export function validateConfigObject(raw: unknown, path: string): { values: Part
   }
   const values: Record<string, unknown> = {};
   const hooks: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  const spelledAs = new Map<string, string>();
+  for (const [written, value] of Object.entries(raw)) {
     if (value === undefined) continue;
+    const key = KEY_OF.get(written);
+    if (key === undefined) {
+      const hint = nearest(written, ALL_KEYS);
+      throw new SettingError(`${where}: unknown key "${written}".${hint ? ` Did you mean "${hint}"?` : ''} Keys are the settings of nodicorn --help (snake_case as in Gunicorn, or camelCase) and the hooks.`);
+    }
+    const other = spelledAs.get(key);
+    if (other !== undefined) throw new SettingError(`${where}: "${other}" and "${written}" are the same setting; keep one of them.`);
+    spelledAs.set(key, written);
     if ((HOOK_NAMES as readonly string[]).includes(key)) {
-      if (typeof value !== 'function') throw new SettingError(`${where}: hook "${key}" must be a function, found ${typeof value}.`);
+      if (typeof value !== 'function') throw new SettingError(`${where}: hook "${written}" must be a function, found ${typeof value}.`);
       hooks[key] = value;
       continue;
-    }
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
-      const hint = nearest(key, ALL_KEYS);
-      throw new SettingError(`${where}: unknown key "${key}".${hint ? ` Did you mean "${hint}"?` : ''} Keys are the camelCase settings of docs/settings.md and the hooks.`);
     }
     const spec = SETTINGS[key as SettingKey] as SettingSpec<unknown>;
     let typed = value;
@@ -68,11 +81,11 @@ export function validateConfigObject(raw: unknown, path: string): { values: Part
       try {
         typed = spec.type.parse(value);
       } catch (err) {
-        throw new SettingError(`${where}: "${key}" (${spec.name}): ${(err as Error).message}.`);
+        throw new SettingError(`${where}: "${written}" (${spec.name}): ${(err as Error).message}.`);
       }
     }
     const problem = spec.type.check(typed);
-    if (problem) throw new SettingError(`${where}: "${key}" (${spec.name}): ${problem}.`);
+    if (problem) throw new SettingError(`${where}: "${written}" (${spec.name}): ${problem}.`);
     values[key] = typed;
   }
   return { values: values as Partial<Settings>, hooks: hooks as Partial<Hooks> };

@@ -356,7 +356,7 @@ export const SETTINGS = {
     type: { ...optionalStringType, meta: 'FILE' },
     default: null,
     defaultDoc: './nodicorn.config.{js,mjs,cjs,json} if present',
-    doc: 'The config file: settings by their camelCase names, and hooks. HUP re-reads it.',
+    doc: 'The config file: settings by their names (snake_case, as Gunicorn) or camelCase keys, and hooks. HUP re-reads it.',
   }),
   printConfig: setting<boolean>({
     name: 'print_config',

@@ -25,16 +25,18 @@ export function settingsMarkdown(): string {
     const spec = SETTINGS[key] as SettingSpec<unknown>;
     const flags = spec.flags.map((f) => `\`${f}\``).join(', ');
     const cell = (s: string) => s.replace(/\|/g, '\\|');
-    return `| \`${spec.name}\` | \`${key}\` | ${flags} | ${cell(describeDefault(spec))} | ${cell(spec.doc)} |`;
+    return `| \`${spec.name}\` | ${spec.name === key ? '' : `\`${key}\``} | ${flags} | ${cell(describeDefault(spec))} | ${cell(spec.doc)} |`;
   });
   return [
     '# Settings',
     '',
     'Generated from `packages/server/src/settings/definitions.ts` by `pnpm --filter @nodicorn/server gen:docs`. Do not edit by hand.',
     '',
-    'Precedence, as Gunicorn: defaults and environment (`WEB_CONCURRENCY`, `PORT`) < `NODICORN_CMD_ARGS` < command line.',
+    'Precedence, as Gunicorn: defaults and environment (`WEB_CONCURRENCY`, `PORT`, `FORWARDED_ALLOW_IPS`) < config file < `NODICORN_CMD_ARGS` < command line.',
     '',
-    '| setting | config key | flags | default | description |',
+    'A config file takes each setting by its name (snake_case, as in Gunicorn\'s config files) or by its camelCase config key; `--print-config` prints the names.',
+    '',
+    '| setting | or, camelCase | flags | default | description |',
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
