@@ -15,6 +15,9 @@ function runToExit(args: readonly string[], timeoutMs = 30_000) {
   return { code: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
 }
 
+/** Node >= 22.18 and 23.6 run .ts files by stripping their types (process.features.typescript). */
+const STRIPS_TYPES = Boolean(Reflect.get(process.features, 'typescript'));
+
 /** The output's lines that are not routine INFO lines of the master. */
 const errorLines = (output: string) => output.split('\n').filter((l) => l && !/\[(INFO|DEBUG)\]/.test(l));
 
@@ -26,6 +29,39 @@ describe('nodicorn APP: an app that cannot boot', () => {
     expect(server.output()).toMatch(/App module .*app\.mjs threw while being imported: Error: database URL missing/);
     expect(server.output()).toMatch(/Worker failed to boot: halting/);
     expect(server.output().match(/Booting worker/g)).toHaveLength(2);
+  });
+
+  it('shows where a syntax error is, as node does: in the entry, in a module it imports, in CommonJS', () => {
+    const dir = appDir({
+      'esm.mjs': `export const app = 1;\nconst = 3;\n`,
+      'uses.mjs': `import './esm.mjs';\nexport const app = () => undefined;\n`,
+      'old.cjs': `module.exports = {\n  app: ,\n};\n`,
+      'runtime.mjs': `export const app = 1;\nnull.boom;\n`,
+    });
+    const esm = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'esm.mjs:app']);
+    expect(esm.code).toBe(3);
+    expect(esm.output).toMatch(/threw while being imported: SyntaxError: Unexpected token '='\n.*esm\.mjs:2\nconst = 3;\n +\^/);
+    const nested = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'uses.mjs:app']);
+    expect(nested.code).toBe(3);
+    expect(nested.output).toMatch(/uses\.mjs threw while being imported: SyntaxError: Unexpected token '=' \(in a module .*uses\.mjs imports; run node on it to see where\)/);
+    const cjs = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'old.cjs:app']);
+    expect(cjs.output).toMatch(/SyntaxError: Unexpected token ','\n.*old\.cjs:2\n {2}app: ,/);
+    const runtime = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'runtime.mjs:app']);
+    expect(runtime.output).toMatch(/TypeError: Cannot read properties of null \(reading 'boom'\) \(at file:\/\/.*runtime\.mjs:2:6\)/);
+  });
+
+  it.skipIf(STRIPS_TYPES)('says which Node runs a .ts entry, or how to build it, on a Node that cannot strip types', () => {
+    const dir = appDir({ 'app.ts': `export const app = (_req: unknown, res: { end(s: string): void }) => res.end('typed');\n` });
+    const run = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app:app']);
+    expect(run.code).toBe(4);
+    expect(run.output).toMatch(/app\.ts is TypeScript, which Node\.js v\d+\.\d+\.\d+ cannot run directly\. Run it on Node\.js >= 22\.18 .* or compile it \(tsc\)/);
+  });
+
+  it.skipIf(!STRIPS_TYPES)('serves a .ts entry on a Node that strips types', async () => {
+    const dir = appDir({ 'app.ts': `export const app = (_req: unknown, res: { end(s: string): void }) => res.end('typed');\n` });
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', 'app.ts:app']);
+    const { request } = await import('@nodicorn/testkit');
+    expect((await request({ url: server.url })).body).toBe('typed');
   });
 
   it('exits 4 when the export is missing or not an app, naming the file, export and what was found', () => {

@@ -5,11 +5,12 @@ import { pathToFileURL } from 'node:url';
 import { describeValue, NotAnAppError, toApp, type AdapterOptions, type App } from '@nodicorn/adapters';
 import { AppLoadError, EXIT } from '../errors.js';
 import type { EntrySpec } from './entry-spec.js';
+import { failureLocation, typescriptHint } from './import-failure.js';
 
-const FILE_EXTENSIONS = ['', '.js', '.mjs', '.cjs'];
+const FILE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 
 function looksLikePath(module: string): boolean {
-  return module.startsWith('.') || isAbsolute(module) || /\.(c|m)?js$/.test(module);
+  return module.startsWith('.') || isAbsolute(module) || /\.[cm]?[jt]s$/.test(module);
 }
 
 /** Finds the file an entry's module names: a path relative to chdir, or a package resolved from chdir. */
@@ -28,7 +29,7 @@ export function resolveModule(module: string, chdir: string): string {
   }
   throw new AppLoadError(
     'ERR_APP_NOT_FOUND',
-    `App module "${module}" not found: looked for ${candidate}{,.js,.mjs,.cjs}${looksLikePath(module) ? '' : ' and a package of that name'} from ${chdir}. Check the APP argument and --chdir.`,
+    `App module "${module}" not found: looked for ${candidate}{,${FILE_EXTENSIONS.slice(1).join(',')}}${looksLikePath(module) ? '' : ' and a package of that name'} from ${chdir}. Check the APP argument and --chdir.`,
     EXIT.APP_LOAD_ERROR,
   );
 }
@@ -44,8 +45,10 @@ export async function loadApp(spec: EntrySpec, chdir: string, options: AdapterOp
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
+    const typescript = typescriptHint(err, file);
+    if (typescript) throw new AppLoadError('ERR_APP_IMPORT', typescript, EXIT.APP_LOAD_ERROR, { cause: err });
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new AppLoadError('ERR_APP_IMPORT', `App module ${file} threw while being imported: ${detail}`, EXIT.WORKER_BOOT_ERROR, { cause: err });
+    throw new AppLoadError('ERR_APP_IMPORT', `App module ${file} threw while being imported: ${detail}${failureLocation(err, file)}`, EXIT.WORKER_BOOT_ERROR, { cause: err });
   }
   const exportName = spec.exportPath.join('.');
   let value: unknown = namespace;

@@ -1,6 +1,7 @@
 import type { App } from '@nodicorn/adapters';
 import { parseEntrySpec } from '../app/entry-spec.js';
 import { loadApp } from '../app/load-app.js';
+import { appStack } from '../app/import-failure.js';
 import { AppLoadError, EXIT } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -54,7 +55,7 @@ try {
   app = await loadApp(parseEntrySpec(settings.app), settings.chdir, { trustProxy });
 } catch (err) {
   if (err instanceof AppLoadError) {
-    log.error(`${err.message}${err.cause instanceof Error && err.cause.stack ? `\n${err.cause.stack}` : ''}`);
+    log.error(`${err.message}${appStack(err.cause)}`);
     process.exit(err.exitCode);
   }
   log.error(`Exception while loading the app: ${describe(err)}`);
