@@ -66,6 +66,20 @@ describe('control socket: nodicorn status and ctl', () => {
     expect(bad.stderr.trim()).toBe('nodicorn: error: nodicorn ctl: expected one of reload, ttin, ttou, stop, got explode.');
   });
 
+  it('ctl and status --name X with no such server list the names that are running', async () => {
+    const dir = appDir();
+    // A private XDG_RUNTIME_DIR: the default control directory holds only this test's server.
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir };
+    await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '-n', 'shop', 'app.mjs:app'], { env });
+    for (const command of [['ctl', 'reload'], ['status']]) {
+      const wrong = spawnSync(process.execPath, [NODICORN_BIN, ...command, '--name', 'shp'], { encoding: 'utf8', timeout: 30_000, env });
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr.trim()).toBe('nodicorn: error: No running nodicorn is named "shp"; the running ones are shop.');
+    }
+    const right = spawnSync(process.execPath, [NODICORN_BIN, 'status', '--name', 'shop'], { encoding: 'utf8', timeout: 30_000, env });
+    expect(right.stdout).toMatch(/^shop: master \d+, running/);
+  });
+
   it('serverStats() gives an app the same numbers from inside a worker', async () => {
     const dir = appDir({ 'app.mjs': STATS_APP });
     const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '--control-socket', join(dir, 'c.sock'), 'app.mjs:app']);

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { UsageError, defaultControlPath, listControlSockets } from '@nodicorn/server';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { NodicornError, UsageError, defaultControlPath, listControlSockets } from '@nodicorn/server';
 
 /** The options `status` and `ctl` share: which server to talk to. */
 export const TARGET_OPTIONS = {
@@ -20,6 +22,16 @@ export function parseTargetArgs(argv: readonly string[], command: string) {
 /** The control sockets a command addresses: the one named, or every one in the default directory. */
 export function targetSockets(values: { 'control-socket'?: string; name?: string }): string[] {
   if (values['control-socket']) return [values['control-socket']];
-  if (values.name) return [defaultControlPath(values.name, values.name)];
+  if (values.name) {
+    const path = defaultControlPath(values.name, values.name);
+    if (!existsSync(path)) throw new NodicornError('ERR_CONTROL', `No running nodicorn is named "${values.name}"; ${runningNames()}.`);
+    return [path];
+  }
   return listControlSockets();
+}
+
+/** The names `--name` takes right now: the servers' control sockets in the default directory. */
+function runningNames(): string {
+  const names = listControlSockets().map((path) => basename(path, '.sock'));
+  return names.length ? `the running ones are ${names.join(', ')}` : 'none is running (for a server started with --control-socket PATH, give that path)';
 }
