@@ -46,6 +46,28 @@ describe('nodicorn stack', () => {
     expect(stack(dir, 'status').stdout).toBe('stack "tiny" is not running\n');
   });
 
+  it("up -d prints Logs and Stop commands that run as printed, and each up keeps the last run's log", async () => {
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`);
+    const inDir = (command: string, timeout = 60_000) => spawnSync('/bin/sh', ['-c', command], { cwd: dir, encoding: 'utf8', timeout, env: { ...process.env, npm_lifecycle_event: '' } });
+    const first = inDir(`"${process.execPath}" "${NODICORN_BIN}" stack up -d`);
+    expect(first.status, first.stderr).toBe(0);
+    const printed = /Logs: (.+?) {3}Stop: (.+)$/m.exec(first.stdout);
+    expect(printed, first.stdout).not.toBeNull();
+    const [, logsCommand, stopCommand] = printed!;
+    expect(logsCommand).toMatch(/ stack logs -f$/); // the stack file is the one found in this directory
+    // `logs -f` follows until stopped: it has printed the log by the time the bounded run ends it.
+    const followed = inDir(logsCommand!, 3_000);
+    expect(followed.stdout).toMatch(/^web\s+\| .*Ready: 1 worker\(s\)/m);
+    const stopped = inDir(stopCommand!);
+    expect(stopped.status, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toBe('stack "tiny" stopped\n');
+    const firstLog = readFileSync(join(dir, 'state/stack.log'), 'utf8');
+    expect(inDir(`"${process.execPath}" "${NODICORN_BIN}" stack up -d`).status).toBe(0);
+    expect(readFileSync(join(dir, 'state/stack.log.1'), 'utf8')).toBe(firstLog);
+    expect(readFileSync(join(dir, 'state/stack.log'), 'utf8')).not.toContain(firstLog.split('\n')[0]);
+    expect(inDir(stopCommand!).status).toBe(0);
+  });
+
   it('down stops the parts even when the supervisor was killed outright', async () => {
     const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`);
     expect(stack(dir, 'up', '-d').status).toBe(0);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXIT, NodicornError, UsageError, formatStatus, sendControl } from '@nodicorn/server';
 import { findStackFile, loadStack, type Stack } from '../stack/stack-file.js';
-import { alive, clearState, logPath, readState } from '../stack/state.js';
+import { stackCommand } from '../stack/invocation.js';
+import { alive, clearState, logPath, readState, rotateLog } from '../stack/state.js';
 import { assertNotRunning, runStack } from '../stack/supervisor.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodicorn.js', import.meta.url));
@@ -37,6 +38,7 @@ async function stackFrom(file: string | undefined): Promise<Stack> {
 async function upDetached(stack: Stack): Promise<number> {
   assertNotRunning(stack);
   mkdirSync(stack.stateDir, { recursive: true, mode: 0o700 });
+  rotateLog(stack.stateDir);
   const errors = openSync(logPath(stack.stateDir), 'a');
   const child = spawn(process.execPath, [BIN, 'stack', 'up', '--supervise', '--file', stack.file], { detached: true, stdio: ['ignore', 'ignore', errors] });
   closeSync(errors);
@@ -47,7 +49,7 @@ async function upDetached(stack: Stack): Promise<number> {
   while (Date.now() < deadline) {
     const state = readState(stack.stateDir);
     if (state && state.supervisorPid === child.pid) {
-      process.stdout.write(`${state.banner}\n  Detached (supervisor pid ${child.pid}). Logs: nodicorn stack logs -f   Stop: nodicorn stack down --file ${stack.file}\n`);
+      process.stdout.write(`${state.banner}\n  Detached (supervisor pid ${child.pid}). Logs: ${stackCommand(stack, 'logs -f')}   Stop: ${stackCommand(stack, 'down')}\n`);
       return EXIT.OK;
     }
     if (exitCode !== null) {
@@ -158,6 +160,12 @@ export async function run(argv: readonly string[]): Promise<number> {
   switch (verb) {
     case 'up':
       if (values.detach) return upDetached(stack);
+      if (!values.supervise) {
+        // Never rotate the log of a stack that is still running and writing it.
+        assertNotRunning(stack);
+        mkdirSync(stack.stateDir, { recursive: true, mode: 0o700 });
+        rotateLog(stack.stateDir);
+      }
       return runStack(stack, {
         color: !values.supervise && process.stdout.isTTY === true,
         // Detached, the banner goes to the state file only; in the foreground it is printed too.

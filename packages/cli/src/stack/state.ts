@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '@nodicorn/server';
 
@@ -14,6 +14,17 @@ export interface StackState {
 
 export const statePath = (stateDir: string) => join(stateDir, 'stack.json');
 export const logPath = (stateDir: string) => join(stateDir, 'stack.log');
+
+/** Earlier runs' logs kept beside the current one: stack.log.1 is the last run, as logrotate numbers them. */
+const KEPT_LOGS = 5;
+
+/** Each `up` starts a fresh stack.log; the previous ones move to stack.log.1 … .5 rather than being lost. */
+export function rotateLog(stateDir: string): void {
+  const log = logPath(stateDir);
+  if (!existsSync(log)) return;
+  for (let n = KEPT_LOGS - 1; n >= 1; n--) if (existsSync(`${log}.${n}`)) renameSync(`${log}.${n}`, `${log}.${n + 1}`);
+  renameSync(log, `${log}.1`);
+}
 
 export function readState(stateDir: string): StackState | null {
   try {

@@ -41,7 +41,6 @@ export async function runStack(stack: Stack, options: { color: boolean; onBanner
   mkdirSync(stack.stateDir, { recursive: true, mode: 0o700 });
   assertNotRunning(stack);
   const log = logPath(stack.stateDir);
-  writeFileSync(log, '');
   const width = Math.max(5, ...stack.servers.map((s) => s.name.length));
   const colors = new Map([...stack.servers.map((s) => s.name), 'proxy'].map((name, i) => [name, COLORS[i % COLORS.length]]));
   const write = (part: StackPart, line: string) => {
