@@ -3,7 +3,7 @@ import { describeValue } from './describe.js';
 /** What `toApp` (and so `nodicorn APP`) accepts, for error messages. */
 export const ACCEPTED_SHAPES =
   'an App object with handle(req, res), a (req, res) request listener, an Express app, a Koa app, ' +
-  'a Hono app, or an object or function with fetch(request)';
+  'a Fastify instance, a Hono app, or an object or function with fetch(request)';
 
 /** Thrown when a value is none of the shapes nodicorn can serve, or not the shape an adapter needs. */
 export class NotAnAppError extends TypeError {

@@ -29,7 +29,18 @@ export interface FetchApp {
   fetch: (request: Request, env?: never) => Response | Promise<Response>;
 }
 
-export type Shape = 'app' | 'express' | 'koa' | 'hono' | 'fetch' | 'listener';
+/** The part of a Fastify instance (4 or 5) the adapter uses. */
+export interface FastifyLike {
+  routing(req: IncomingMessage, res: ServerResponse): void;
+  ready(): PromiseLike<unknown>;
+  close(): PromiseLike<unknown>;
+  register: (...args: never[]) => unknown;
+  inject: (...args: never[]) => unknown;
+  /** The http.Server Fastify made for itself; plugins (@fastify/websocket) listen on its `upgrade`. */
+  server: { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
+}
+
+export type Shape = 'app' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
 
 type Bag = Record<string, unknown>;
 const isFn = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -45,6 +56,11 @@ export function isExpressApp(value: unknown): value is ExpressLike {
 /** A Koa app: `callback()`, `use()` and a `middleware` array. */
 export function isKoaApp(value: unknown): value is KoaLike {
   return isObjectLike(value) && typeof value !== 'function' && isFn(value.callback) && isFn(value.use) && Array.isArray(value.middleware);
+}
+
+/** A Fastify instance: `routing` (what a serverFactory is handed), `ready`, `register`, `inject` and its server. */
+export function isFastifyApp(value: unknown): value is FastifyLike {
+  return isObjectLike(value) && isFn(value.routing) && isFn(value.ready) && isFn(value.close) && isFn(value.register) && isFn(value.inject) && isObjectLike(value.server);
 }
 
 /** A Hono app: `fetch` plus Hono's router surface (`route()`, a `routes` array). */
@@ -69,6 +85,7 @@ export function isApp(value: unknown): value is App {
 export function detectShape(value: unknown): Shape | undefined {
   if (isExpressApp(value)) return 'express';
   if (isKoaApp(value)) return 'koa';
+  if (isFastifyApp(value)) return 'fastify';
   if (isApp(value)) return 'app';
   if (isHonoApp(value)) return 'hono';
   if (isFetchApp(value)) return 'fetch';

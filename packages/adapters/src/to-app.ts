@@ -1,6 +1,7 @@
 import type { AdapterOptions, App, RequestListener } from './app.js';
 import { NotAnAppError } from './errors.js';
 import { fromExpress } from './express.js';
+import { fromFastify } from './fastify.js';
 import { fromFetch, fromHono } from './fetch.js';
 import { fromKoa } from './koa.js';
 import { rebind } from './lifespan.js';
@@ -34,6 +35,8 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
       return fromExpress(exported as Parameters<typeof fromExpress>[0], options);
     case 'koa':
       return fromKoa(exported as Parameters<typeof fromKoa>[0], options);
+    case 'fastify':
+      return fromFastify(exported as Parameters<typeof fromFastify>[0], options);
     case 'hono':
       return fromHono(exported as Parameters<typeof fromHono>[0], options);
     case 'fetch':
