@@ -16,3 +16,4 @@ export { formatStatus, formatDuration } from './control/format.js';
 export { controlDir, defaultControlPath, serverName } from './control/paths.js';
 export { CONTROL_COMMANDS, type ControlCommand, type ServerStatus, type WorkerStatus } from './control/protocol.js';
 export { processAlive } from './arbiter/pidfile.js';
+export { childExecArgv } from './process/exec-argv.js';

@@ -224,3 +224,4 @@ export function freePort(): Promise<number> {
     });
   });
 }
+export { listeningPorts } from './listening.js';

@@ -7,7 +7,8 @@ static files, forwarding to nodicorn servers over unix: or TCP, WebSocket upgrad
   nodicorn proxy --listen https://127.0.0.1:8443 --upstream unix:/run/app.sock --static /assets=dist/assets
   nodicorn proxy --config proxy.config.json
 
-Signals: TERM/INT graceful stop (in-flight requests finish), HUP reload config and certificates.
+Signals: TERM/INT graceful stop (in-flight requests finish), HUP reload config and certificates,
+USR1 reopen the access log (as nginx, for logrotate).
 `;
 
 /** `nodicorn proxy`: one standalone process. Resolves with the exit code once it has stopped. */
@@ -38,6 +39,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           log.info('Shutting down: proxy stopped');
           resolve(PROXY_EXIT.OK);
         });
+      process.on('SIGUSR1', () => proxy.reopenLogs());
       process.on('SIGTERM', stop('term'));
       process.on('SIGINT', stop('int'));
       process.on('SIGHUP', () =>

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, sta
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { EXIT, NodicornError, UsageError, formatStatus, sendControl } from '@nodicorn/server';
+import { EXIT, NodicornError, UsageError, childExecArgv, formatStatus, sendControl } from '@nodicorn/server';
 import { findStackFile, loadStack, type Stack } from '../stack/stack-file.js';
 import { stackCommand } from '../stack/invocation.js';
 import { alive, clearState, logPath, readState, rotateLog } from '../stack/state.js';
@@ -40,7 +40,7 @@ async function upDetached(stack: Stack): Promise<number> {
   mkdirSync(stack.stateDir, { recursive: true, mode: 0o700 });
   rotateLog(stack.stateDir);
   const errors = openSync(logPath(stack.stateDir), 'a');
-  const child = spawn(process.execPath, [BIN, 'stack', 'up', '--supervise', '--file', stack.file], { detached: true, stdio: ['ignore', 'ignore', errors] });
+  const child = spawn(process.execPath, [...childExecArgv(), BIN, 'stack', 'up', '--supervise', '--file', stack.file], { detached: true, stdio: ['ignore', 'ignore', errors] });
   closeSync(errors);
   child.unref();
   let exitCode: number | null = null;

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodicornError } from '@nodicorn/server';
+import { NodicornError, childExecArgv } from '@nodicorn/server';
 import { StackPart } from './part.js';
 import type { Stack } from './stack-file.js';
 import { alive, clearState, logPath, readState, writeState } from './state.js';
@@ -52,13 +52,13 @@ export async function runStack(stack: Stack, options: { color: boolean; onBanner
   const servers = stack.servers.map((server) => {
     const config = join(stack.stateDir, `${server.name}.config.json`);
     writeFileSync(config, JSON.stringify(server.config, null, 2) + '\n');
-    return new StackPart(server.name, 'server', [process.execPath, BIN, '-c', config], { cwd: stack.baseDir, env, readyPattern: /\[INFO\] Ready: /, write });
+    return new StackPart(server.name, 'server', [process.execPath, ...childExecArgv(), BIN, '-c', config], { cwd: stack.baseDir, env, readyPattern: /\[INFO\] Ready: /, write });
   });
   const parts: StackPart[] = [...servers];
   if (stack.proxy) {
     const config = join(stack.stateDir, 'proxy.config.json');
     writeFileSync(config, JSON.stringify(stack.proxy, null, 2) + '\n');
-    parts.push(new StackPart('proxy', 'proxy', [process.execPath, BIN, 'proxy', '--config', config], { cwd: stack.baseDir, env, readyPattern: /Ready: nodicorn proxy/, write }));
+    parts.push(new StackPart('proxy', 'proxy', [process.execPath, ...childExecArgv(), BIN, 'proxy', '--config', config], { cwd: stack.baseDir, env, readyPattern: /Ready: nodicorn proxy/, write }));
   }
 
   let stopping = false;

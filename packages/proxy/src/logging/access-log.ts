@@ -70,10 +70,23 @@ export class AccessLogWriter {
   #stream: WriteStream | NodeJS.WriteStream | null;
 
   constructor(readonly target: string) {
-    this.#stream = target === 'off' ? null : target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
-    this.#stream?.on('error', () => {
+    this.#stream = this.#open();
+  }
+
+  #open(): WriteStream | NodeJS.WriteStream | null {
+    const stream = this.target === 'off' ? null : this.target === '-' ? process.stdout : createWriteStream(this.target, { flags: 'a' });
+    stream?.on('error', () => {
       // A full disk or a closed stdout must never take the proxy down.
     });
+    return stream;
+  }
+
+  /** USR1, as nginx: what is pending goes to the old file, then the path is opened afresh (logrotate moved the old one). */
+  reopen(): void {
+    if (this.target === 'off' || this.target === '-') return;
+    this.flush();
+    (this.#stream as WriteStream | null)?.end();
+    this.#stream = this.#open();
   }
 
   get enabled(): boolean {

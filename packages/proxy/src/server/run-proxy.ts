@@ -10,6 +10,8 @@ export interface RunningProxy {
   readonly listeners: readonly BoundListener[];
   /** Re-reads config and certificates; listeners and open connections stay as they are. */
   reload(next: ProxyConfig): Promise<void>;
+  /** USR1: reopen the access log, as nginx does for logrotate. */
+  reopenLogs(): void;
   /** Stops accepting, lets in-flight requests finish (up to graceful_timeout), then closes the rest. */
   shutdown(): Promise<void>;
 }
@@ -47,6 +49,10 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
   return {
     app,
     listeners: bound,
+    reopenLogs() {
+      accessLog.reopen();
+      log.info('Reopened the access log (USR1)');
+    },
     async reload(next) {
       const same = JSON.stringify(next.listeners) === JSON.stringify(config.listeners);
       if (!same) log.warning('Reload: --listen changes take effect on restart; keeping the current listeners.');

@@ -43,6 +43,8 @@ export interface WorkerRecord {
   replaceReason?: string;
   /** Sync class: serving the connection the master handed it. */
   busy?: boolean;
+  /** A USR1 came while it booted: forwarded once it is ready (and surely handles it). */
+  reopenLogsWhenReady?: boolean;
   /** With --metrics-bind: the worker's counters from its last heartbeat. */
   counters?: WorkerCounters;
 }
@@ -218,7 +220,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'SIGUSR1':
         this.deps.reopenLogs?.();
         this.deps.log.info('SIGUSR1: log files reopened');
-        for (const worker of this.#live()) worker.process.kill('SIGUSR1');
+        // Only a ready worker surely has its handler: one still booting may not, and on a Node
+        // without --disable-sigusr1 USR1 would open its inspector. It reopens once it is ready.
+        for (const worker of this.#live()) {
+          if (worker.state === 'ready') worker.process.kill('SIGUSR1');
+          else if (worker.state === 'booting') worker.reopenLogsWhenReady = true;
+        }
         return;
       default:
         this.deps.log.debug(`ignoring ${signal}`);
@@ -255,6 +262,10 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.#setWorkerState(worker, 'ready');
     worker.readyAt = this.deps.now();
     this.deps.log.info(`Worker ${worker.process.pid} ready (${worker.purpose}, booted in ${worker.readyAt - worker.spawnedAt} ms)`);
+    if (worker.reopenLogsWhenReady) {
+      worker.reopenLogsWhenReady = undefined;
+      worker.process.kill('SIGUSR1');
+    }
     this.emit('worker:ready', worker);
     const old = worker.replaces;
     worker.replaces = undefined;

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { childExecArgv } from '../process/exec-argv.js';
 import { WORKER_ENV, isWorkerMessage, type BlockedReport, type ConnectionMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 
 /** What the arbiter needs of a worker process; the real one wraps a ChildProcess. */
@@ -30,12 +31,10 @@ export interface SpawnRequest {
 
 export type SpawnWorker = (request: SpawnRequest) => WorkerProcess;
 
-const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/boot.js', import.meta.url));
 const WATCHDOG_FD = 4;
 const FIRST_LISTEN_FD = 5;
 
-/** Inspector flags would make every worker fight the master for the debug port. */
-const inheritableExecArgv = () => process.execArgv.filter((arg) => !/^--inspect(-brk|-port)?(=|$)/.test(arg));
 
 /**
  * The one way a worker process is started. Descriptors: 0 ignored, 1–2 the master's, 3 the IPC
@@ -45,7 +44,7 @@ export const spawnWorker: SpawnWorker = (request) => {
   const capture = request.config.settings.captureOutput;
   const listenFds = request.listenerFds.map((_, i) => FIRST_LISTEN_FD + i);
   const config: WorkerConfig = { ...request.config, listenFds, watchdogFd: WATCHDOG_FD };
-  const child: ChildProcess = spawn(process.execPath, [...inheritableExecArgv(), WORKER_ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, [...childExecArgv(), WORKER_ENTRY], {
     stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'ipc', 'pipe', ...request.listenerFds],
     // NODICORN_WORKER_ID: the worker's sequential age, for apps that show which worker answered.
     env: { ...request.env, [WORKER_ENV]: JSON.stringify(config), NODICORN_WORKER_ID: String(config.id) },

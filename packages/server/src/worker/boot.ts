@@ -1,0 +1,5 @@
+// A worker's entry. Nothing may run before this handler exists: on a Node without --disable-sigusr1
+// a USR1 arriving first would open the inspector. The logs are not open yet, so there is nothing to
+// reopen; main.ts installs the handler that does.
+process.on('SIGUSR1', () => undefined);
+await import('./main.js');
