@@ -108,17 +108,64 @@ describe('Arbiter', () => {
   });
 
   it('replaces a crashed worker at once, then backs off on repeated crashes', () => {
-    const t = setup({ workers: 1 });
+    const t = setup({ workers: 2 });
     t.arbiter.start();
     t.readyAll();
     t.spawned[0]!.exit(null, 'SIGKILL');
-    expect(t.spawned).toHaveLength(2);
-    t.readyAll();
-    t.spawned[1]!.exit(1);
-    expect(t.spawned).toHaveLength(2); // second crash within the window waits
-    t.advance(150);
     expect(t.spawned).toHaveLength(3);
+    t.readyAll();
+    t.spawned[2]!.exit(1);
+    expect(t.spawned).toHaveLength(3); // the slot's second crash within the window waits
+    t.advance(150);
+    expect(t.spawned).toHaveLength(4);
     expect(t.arbiter.restarts).toBe(2);
+  });
+
+  it('backs off per slot: a crash-looping slot waits alone, every other slot is refilled at once', () => {
+    const t = setup({ workers: 2, timeout: 0 }); // no heartbeat kills while the clock jumps
+    t.arbiter.start();
+    t.readyAll();
+    const slotOf = (w: FakeWorker) => t.arbiter.workers.get(w.pid)?.slot;
+    const inSlot = (slot: number) => t.live().find((w) => slotOf(w) === slot);
+    // Slot 1 crashes again and again: its waits double.
+    for (let crash = 0; crash < 5; crash++) {
+      t.advance(20_000); // whatever slot 1 waits for, it is refilled by now
+      t.readyAll();
+      inSlot(1)!.exit(null, 'SIGKILL');
+    }
+    expect(inSlot(1), 'slot 1 waits after its fifth crash in a minute').toBeUndefined();
+    expect(t.lines.at(-1)).toMatch(/died unexpectedly .*; replacing it in \d+ ms/);
+    // Slot 2's first crash in that minute: refilled at once, whatever slot 1 did.
+    const before = t.spawned.length;
+    inSlot(2)!.exit(null, 'SIGKILL');
+    expect(t.spawned).toHaveLength(before + 1);
+    expect(slotOf(t.spawned.at(-1)!)).toBe(2);
+    expect(t.live()).toHaveLength(1);
+    t.advance(10_000);
+    expect(t.live(), 'slot 1 is refilled once its wait is over').toHaveLength(2);
+    expect(new Set(t.live().map(slotOf))).toEqual(new Set([1, 2]));
+  });
+
+  it('never empties the pool for backoff: with every slot waiting, one worker is started at once', () => {
+    const t = setup({ workers: 1, timeout: 0 });
+    t.arbiter.start();
+    for (let crash = 0; crash < 6; crash++) {
+      t.readyAll();
+      t.live()[0]!.exit(null, 'SIGKILL');
+      expect(t.live(), `after crash ${crash + 1}`).toHaveLength(1);
+    }
+    expect(t.lines.join('\n')).toMatch(/Every worker slot is backing off after repeated crashes; starting one worker now/);
+  });
+
+  it('gives a replacement the slot of the worker it replaces', () => {
+    const t = setup({ workers: 2 });
+    t.arbiter.start();
+    t.readyAll();
+    const slots = t.spawned.map((w) => t.arbiter.workers.get(w.pid)!.slot);
+    expect(slots.sort()).toEqual([1, 2]);
+    t.signal('SIGHUP');
+    const replacements = t.spawned.slice(2).map((w) => t.arbiter.workers.get(w.pid)!.slot);
+    expect(replacements.sort()).toEqual([1, 2]);
   });
 
   it('replaces on HUP without losing capacity: old workers retire only when their replacements are ready', () => {

@@ -20,6 +20,11 @@ export type SpawnPurpose = 'boot' | 'scale' | 'respawn' | 'replace' | 'reload';
 export interface WorkerRecord {
   /** Sequential age, 1 for the first worker ever started. */
   readonly id: number;
+  /**
+   * The place in the pool it fills, 1..workers; a replacement takes the slot of the worker it
+   * replaces. Crash backoff is kept per slot, so a slot that crash-loops waits alone.
+   */
+  readonly slot: number;
   readonly process: WorkerProcess;
   readonly purpose: SpawnPurpose;
   readonly spawnedAt: number;
@@ -100,8 +105,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #nextId = 1;
   #queue: ArbiterEvent[] = [];
   #dispatching = false;
-  #crashTimes: number[] = [];
-  #respawnAt = 0;
+  /** Recent crash times per slot, for that slot's backoff. */
+  #slotCrashes = new Map<number, number[]>();
+  /** When a slot that crashed may be filled again. */
+  #slotRespawnAt = new Map<number, number>();
+  /** A spawn that threw (EAGAIN, EMFILE) holds back every new worker for a moment: that is not one slot's fault. */
+  #spawnFailedUntil = 0;
   #stopDeadline = 0;
   #exitCode: number = EXIT.OK;
   /** Connections the master accepted and no worker has taken yet (round-robin, sync). */
@@ -320,8 +329,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       }
       // A running server keeps serving on its old workers: a broken deploy must not take it down.
       this.deps.log.error(`Worker ${worker.process.pid} (${worker.purpose}) exited before it was ready (${how}). ${reason}; the running workers keep serving.`);
-      this.#crashTimes.push(this.deps.now());
-      this.#respawnAt = this.deps.now() + Math.max(1_000, respawnDelayMs(this.#crashTimes, this.deps.now()));
+      this.#backOff(worker.slot, 1_000);
       this.#settle();
       return this.#maintainWorkers();
     }
@@ -330,11 +338,19 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       return this.#maintainWorkers();
     }
     this.restarts++;
-    this.#crashTimes = [...this.#crashTimes.filter((t) => this.deps.now() - t < 60_000), this.deps.now()];
-    const delay = respawnDelayMs(this.#crashTimes, this.deps.now());
-    this.#respawnAt = this.deps.now() + delay;
+    const delay = this.#backOff(worker.slot);
     this.deps.log.error(`Worker ${worker.process.pid} died unexpectedly (${how}); replacing it${delay ? ` in ${delay} ms` : ''}`);
     this.#maintainWorkers();
+  }
+
+  /** Records a crash of `slot` and returns how long that slot waits before it is filled again. */
+  #backOff(slot: number, floorMs = 0): number {
+    const now = this.deps.now();
+    const crashes = [...(this.#slotCrashes.get(slot) ?? []).filter((t) => now - t < 60_000), now];
+    this.#slotCrashes.set(slot, crashes);
+    const delay = Math.max(floorMs, respawnDelayMs(crashes, now));
+    this.#slotRespawnAt.set(slot, now + delay);
+    return delay;
   }
 
   // ---- timers -----------------------------------------------------------------------------------
@@ -395,7 +411,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (worker.replacedBy || worker.state === 'retiring' || worker.state === 'exited' || worker.killed) return;
     this.deps.log.info(`Replacing worker ${worker.process.pid}: ${reason}`);
     worker.replaceReason = reason;
-    const replacement = this.#spawn(purpose, worker);
+    const replacement = this.#spawn(purpose, worker.slot, worker);
     if (replacement) worker.replacedBy = replacement;
     else worker.replaceRetryAt = this.deps.now() + 5_000;
   }
@@ -489,8 +505,25 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (this.state === 'stopping' || this.state === 'halted') return;
     const capacity = this.#capacity();
     if (capacity.length < this.desiredWorkers) {
-      if (this.deps.now() < this.#respawnAt) return;
-      for (let i = capacity.length; i < this.desiredWorkers; i++) if (!this.#spawn(this.state === 'booting' ? 'boot' : purpose)) break;
+      const now = this.deps.now();
+      if (now < this.#spawnFailedUntil) return;
+      const taken = new Set(capacity.map((w) => w.slot));
+      const waiting: number[] = [];
+      let filled = capacity.length;
+      for (let slot = 1, missing = this.desiredWorkers - capacity.length; missing > 0; slot++) {
+        if (taken.has(slot)) continue;
+        missing--;
+        // A slot still backing off stays empty; the others are filled at once.
+        if (now < (this.#slotRespawnAt.get(slot) ?? 0)) waiting.push(slot);
+        else if (this.#spawn(this.state === 'booting' ? 'boot' : purpose, slot)) filled++;
+        else return;
+      }
+      // Backoff never empties the pool: with every slot waiting, the one due first is filled now.
+      if (filled === 0 && waiting.length > 0) {
+        const due = waiting.sort((a, b) => (this.#slotRespawnAt.get(a) ?? 0) - (this.#slotRespawnAt.get(b) ?? 0))[0]!;
+        this.deps.log.warning(`Every worker slot is backing off after repeated crashes; starting one worker now so the server is never without one`);
+        this.#spawn(purpose, due);
+      }
     } else if (capacity.length > this.desiredWorkers) {
       // TTOU retires the oldest worker, as Gunicorn does.
       const extra = capacity.sort((a, b) => a.id - b.id).slice(0, capacity.length - this.desiredWorkers);
@@ -501,7 +534,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     }
   }
 
-  #spawn(purpose: SpawnPurpose, replaces?: WorkerRecord): WorkerRecord | undefined {
+  #spawn(purpose: SpawnPurpose, slot: number, replaces?: WorkerRecord): WorkerRecord | undefined {
     const id = this.#nextId++;
     const s = this.settings;
     this.#hook('preFork', this.serverInfo(), { id });
@@ -521,11 +554,11 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       });
     } catch (err) {
       this.deps.log.error(`Could not start a worker: ${(err as Error).message}`);
-      this.#respawnAt = this.deps.now() + 1_000;
+      this.#spawnFailedUntil = this.deps.now() + 1_000;
       return undefined;
     }
     const now = this.deps.now();
-    const worker: WorkerRecord = { id, process: child, purpose, spawnedAt: now, state: 'booting', lastBeat: now, requests: 0, rss: 0, oldest: null, ...(replaces ? { replaces } : {}) };
+    const worker: WorkerRecord = { id, slot, process: child, purpose, spawnedAt: now, state: 'booting', lastBeat: now, requests: 0, rss: 0, oldest: null, ...(replaces ? { replaces } : {}) };
     this.workers.set(child.pid, worker);
     child.onMessage((message) => this.enqueue({ type: 'message', worker, message }));
     child.onBlocked((report) => this.enqueue({ type: 'blocked', worker, report }));
