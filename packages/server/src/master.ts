@@ -134,10 +134,11 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
   const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
   if (settings.pidfile) writePidfile(settings.pidfile);
-  let listeners: Listener[];
+  let listeners: Listener[] = [];
   try {
     listeners = await bindAll(binds, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, log: (m) => log.info(m) });
   } catch (err) {
+    for (const listener of listeners) listener.close();
     if (settings.pidfile) removePidfile(settings.pidfile);
     throw err;
   }

@@ -97,7 +97,7 @@ describe('config file and hooks', () => {
     const dir = appDir({ 'app.mjs': BASIC_APP, 'nodicorn.config.json': '{ "keepAlive": 5 }' });
     const run = spawnSync(process.execPath, [NODICORN_BIN, 'app.mjs:app'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
-    expect(run.stderr.trim()).toBe(`nodicorn: error: Config file ${join(dir, 'nodicorn.config.json')}: unknown key "keepAlive". Did you mean "keepalive"? Keys are the camelCase settings of docs/settings.md and the hooks.`);
+    expect(run.stderr.trim()).toBe(`nodicorn: error: Config file ${join(dir, 'nodicorn.config.json')}: unknown key "keepAlive". Did you mean "keepalive"? Keys are the settings of nodicorn --help (snake_case as in Gunicorn, or camelCase) and the hooks.`);
   });
 });
 

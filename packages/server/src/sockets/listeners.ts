@@ -1,11 +1,13 @@
-import { fstatSync, lstatSync, unlinkSync } from 'node:fs';
+import { fstatSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { basename, dirname, join } from 'node:path';
 import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { BindError, NodicornError } from '../errors.js';
 import type { AcceptMode } from './accept-mode.js';
 import { formatBind, type BindSpec } from './bind-spec.js';
+import { listenNow } from './listen-now.js';
 import type { ResolvedBind } from './resolve-host.js';
 
 /**
@@ -87,13 +89,23 @@ async function prepareUnixPath(path: string): Promise<'free' | 'in-use'> {
   return 'free';
 }
 
-function bindOnce(spec: BindSpec, umask: number): ServerHandle | string {
+/**
+ * Where a Unix socket is bound before it listens: a sibling of its path, renamed into place once it
+ * listens, so the path never names a socket that refuses connections. Undefined when the sibling's
+ * name would be too long for a socket address; then the socket is bound at its path directly.
+ */
+function stagingPath(path: string): string | undefined {
+  const staged = join(dirname(path), `.${basename(path)}.${process.pid}.bind`);
+  return Buffer.byteLength(staged) <= 107 ? staged : undefined;
+}
+
+function bindOnce(spec: BindSpec, umask: number, at?: string): ServerHandle | string {
   const create = serverHandleFactory();
   let result: ServerHandle | number;
   if (spec.kind === 'unix') {
     const previous = process.umask(umask);
     try {
-      result = create(spec.path, -1, -1);
+      result = create(at ?? spec.path, -1, -1);
     } finally {
       process.umask(previous);
     }
@@ -125,7 +137,7 @@ export interface BindOptions {
   readonly log?: (message: string) => void;
 }
 
-function inheritedListener(spec: BindSpec & { kind: 'fd' }): Listener {
+function inheritedListener(spec: BindSpec & { kind: 'fd' }, backlog: number): Listener {
   let isSocket = false;
   try {
     isSocket = fstatSync(spec.fd).isSocket();
@@ -135,6 +147,8 @@ function inheritedListener(spec: BindSpec & { kind: 'fd' }): Listener {
   if (!isSocket) {
     throw new NodicornError('ERR_BIND_FAILED', `Cannot use fd://${spec.fd}: it is not an open socket inherited by this process.`);
   }
+  // An inherited socket may be bound only (a supervisor that leaves listen() to us): listen now too.
+  listenNow([spec.fd], backlog);
   return { spec, fd: spec.fd, label: formatBind(spec), close: () => undefined };
 }
 
@@ -179,10 +193,23 @@ async function acceptingListener(spec: BindSpec, options: BindOptions): Promise<
   };
 }
 
-/** A socket bound (not listening) in the master, whose descriptor workers inherit and accept on. */
+/**
+ * A socket bound in the master and put into LISTEN state, whose descriptor workers inherit and accept
+ * on; the master itself never accepts (see listenNow).
+ */
 function sharedListener(spec: BindSpec, options: BindOptions): Listener | string {
-  const handle = bindOnce(spec, options.umask);
+  const staged = spec.kind === 'unix' ? stagingPath(spec.path) : undefined;
+  if (staged) rmSync(staged, { force: true });
+  const handle = bindOnce(spec, options.umask, staged);
   if (typeof handle === 'string') return handle;
+  try {
+    listenNow([handle.fd], options.backlog ?? 2048);
+    if (staged && spec.kind === 'unix') renameSync(staged, spec.path);
+  } catch (err) {
+    handle.close();
+    if (staged) rmSync(staged, { force: true });
+    throw err;
+  }
   const address: { port?: number } = {};
   handle.getsockname?.(address);
   const port = spec.kind === 'tcp' ? address.port ?? spec.port : undefined;
@@ -203,7 +230,7 @@ export async function bindListener(spec: BindSpec, options: BindOptions): Promis
   if (options.mode === 'reuse-port' && spec.kind === 'tcp') {
     return { spec, reusePort: { host: spec.host, port: spec.port }, label: formatBind(spec), port: spec.port, close: () => undefined };
   }
-  if (spec.kind === 'fd' && options.mode !== 'master') return inheritedListener(spec);
+  if (spec.kind === 'fd' && options.mode !== 'master') return inheritedListener(spec, options.backlog ?? 2048);
   const attempts = options.attempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 500;
   let lastCode = 'EADDRINUSE';
