@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   ERR_FEATURE: 'This Node.js lacks a feature nodicorn needs.',
   ERR_HOOK: 'The onStarting hook threw, so the server did not start.',
   ERR_CONTROL: 'The control socket could not be reached or answered with an error.',
+  ERR_CONTROL_DIR: 'The default control directory is a symlink, not owned by this user, or open to others.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

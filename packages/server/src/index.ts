@@ -12,8 +12,8 @@ export type { WorkerConfig, WorkerMessage, BlockedReport, RequestInfo } from './
 export { compileTrust, parseAllowList } from './trust.js';
 export { serverStats } from './control/stats.js';
 export { sendControl, listControlSockets } from './control/client.js';
-export { formatStatus, formatDuration } from './control/format.js';
-export { controlDir, defaultControlPath, serverName } from './control/paths.js';
+export { formatStatus, formatDuration, printable } from './control/format.js';
+export { assertPrivateDir, controlDir, defaultControlPath, serverName } from './control/paths.js';
 export { CONTROL_COMMANDS, type ControlCommand, type ServerStatus, type WorkerStatus } from './control/protocol.js';
 export { processAlive } from './arbiter/pidfile.js';
 export { childExecArgv } from './process/exec-argv.js';

@@ -46,15 +46,24 @@ export function workerEnvironment(settings: Settings, env: NodeJS.ProcessEnv): N
  * name holds it, this one takes a pid-suffixed path rather than refusing to start.
  */
 async function startControl(settings: Settings, name: string, log: ErrorLog, handle: Parameters<typeof startControlServer>[1]) {
-  const path = settings.controlSocket ?? defaultControlPath(settings.procName, settings.app);
+  if (settings.controlSocket) {
+    const server = await startControlServer(settings.controlSocket, handle);
+    log.info(`Control socket: ${settings.controlSocket}`);
+    return server;
+  }
+  const path = defaultControlPath(settings.procName, settings.app);
   try {
-    const server = await startControlServer(path, handle);
+    const server = await startControlServer(path, handle, { privateDir: true });
     log.info(`Control socket: ${path}`);
     return server;
   } catch (err) {
-    if (settings.controlSocket) throw err;
+    // A squatted directory is another user's doing: serve on, without a control socket, and say why.
+    if (err instanceof NodicornError && err.code === 'ERR_CONTROL_DIR') {
+      log.error(`${err.message} Serving without a control socket.`);
+      return null;
+    }
     const fallback = path.replace(/\.sock$/, `-${process.pid}.sock`);
-    const server = await startControlServer(fallback, handle);
+    const server = await startControlServer(fallback, handle, { privateDir: true });
     log.info(`Control socket: ${fallback} (${path} belongs to another running ${name})`);
     return server;
   }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODICORN_BIN, REPO_ROOT, childPids, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
+import { NODICORN_BIN, REPO_ROOT, childPids, request, runCleanups, startNodicorn, startProcess, until } from '@nodicorn/testkit';
+import { formatStatus, processAlive } from '../src/index.js';
 import { appDir, BASIC_APP } from './fixtures.js';
 
 afterEach(runCleanups);
@@ -87,5 +88,63 @@ describe('control socket: nodicorn status and ctl', () => {
     expect(stats.pid).toBe(server.pid);
     expect(stats.state).toBe('running');
     expect(stats.workers.map((w) => w.pid).sort()).toEqual(childPids(server.pid).sort());
+  });
+});
+
+describe('control directory hijack (another local user creates it first)', () => {
+  const ESC = '\u001b';
+  /** A fake master, run as `nobody`, that answers every request with escape sequences and ok:true. */
+  const FAKE_MASTER = `
+const net = require('node:net');
+const fs = require('node:fs');
+const [dir] = process.argv.slice(1);
+fs.mkdirSync(dir, { mode: 0o777 });
+fs.chmodSync(dir, 0o777);
+net.createServer((s) => s.end(JSON.stringify({ ok: true, status: { name: '${ESC}]0;owned${ESC}\\\\ ${ESC}[2Jshop', pid: 1, state: 'running', uptimeMs: 1, desiredWorkers: 1, restarts: 0, listeners: [], workers: [] } }) + '\\n'))
+  .listen(dir + '/shop.sock', () => { fs.chmodSync(dir + '/shop.sock', 0o777); console.log('FAKE READY'); });
+`;
+
+  it.skipIf(process.getuid?.() !== 0)('refuses a squatted directory on both sides: the master serves without it, status and ctl reach nothing', async () => {
+    const dir = appDir();
+    chmodSync(dir, 0o777); // the runtime dir others can write to, as /tmp is
+    const squatted = join(dir, 'nodicorn');
+    const fake = startProcess(process.execPath, ['-e', FAKE_MASTER, squatted], { uid: 65534, gid: 65534 });
+    await fake.waitFor(/FAKE READY/);
+    expect(statSync(squatted).uid).toBe(65534);
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir };
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '-n', 'shop', 'app.mjs:app'], { env });
+    expect(server.output()).toMatch(new RegExp(`Control directory ${squatted} is not safe to use: it belongs to uid 65534, not to this user \\(uid 0\\)\\..* Serving without a control socket`));
+    expect((await request({ url: server.url })).status).toBe(200);
+    for (const args of [['status'], ['status', '--name', 'shop'], ['ctl', 'stop', '--name', 'shop'], ['ctl', 'stop']]) {
+      const run = spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: 30_000, env });
+      expect(run.status, args.join(' ')).toBe(1);
+      expect(run.stdout, 'nothing the fake said is printed, and no "sent"').toBe('');
+      expect(run.stderr).toMatch(/Control directory .* is not safe to use: it belongs to uid 65534/);
+      expect(run.stderr).not.toContain(ESC);
+    }
+    expect(processAlive(server.pid), 'the real master was never told to stop').toBe(true);
+  });
+
+  it('refuses a symlinked or group-open default directory', () => {
+    const dir = appDir();
+    const target = join(dir, 'elsewhere');
+    mkdirSync(target, { mode: 0o700 });
+    symlinkSync(target, join(dir, 'nodicorn'));
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir };
+    const linked = spawnSync(process.execPath, [NODICORN_BIN, 'status'], { encoding: 'utf8', timeout: 30_000, env });
+    expect(linked.status).toBe(1);
+    expect(linked.stderr).toMatch(/Control directory .*nodicorn is not safe to use: it is a symbolic link/);
+    const open = appDir();
+    mkdirSync(join(open, 'nodicorn'), { mode: 0o770 });
+    chmodSync(join(open, 'nodicorn'), 0o770);
+    const groupOpen = spawnSync(process.execPath, [NODICORN_BIN, 'status'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, XDG_RUNTIME_DIR: open } });
+    expect(groupOpen.stderr).toMatch(/its mode is 0770; only its owner may use it \(0700\)/);
+  });
+
+  it('prints no control characters a control socket sends', () => {
+    const text = formatStatus({ name: `${ESC}]0;owned${ESC}\\ ${ESC}[2Jshop\u009b`, pid: 1, state: 'running', uptimeMs: 0, desiredWorkers: 1, restarts: 0, listeners: [`a${ESC}[31mb`], workers: [] });
+    // eslint-disable-next-line no-control-regex -- the point: no control character survives
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain('\\u001b]0;owned');
   });
 });

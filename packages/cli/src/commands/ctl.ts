@@ -1,4 +1,4 @@
-import { EXIT, NodicornError, UsageError, sendControl } from '@nodicorn/server';
+import { EXIT, NodicornError, UsageError, printable, sendControl } from '@nodicorn/server';
 import { parseTargetArgs, targetSockets } from './target.js';
 
 const ACTIONS = ['reload', 'ttin', 'ttou', 'stop'] as const;
@@ -24,7 +24,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     throw new UsageError('ERR_UNKNOWN_OPTION', sockets.length === 0 ? 'nodicorn ctl: no running nodicorn found; give --control-socket PATH or --name NAME.' : `nodicorn ctl: ${sockets.length} servers are running; choose one with --name or --control-socket (${sockets.join(', ')}).`);
   }
   const answer = await sendControl(sockets[0]!, action);
-  if (!answer.ok) throw new NodicornError('ERR_CONTROL', `nodicorn ctl ${action}: ${answer.error}`);
+  if (!answer.ok) throw new NodicornError('ERR_CONTROL', `nodicorn ctl ${action}: ${printable(answer.error)}`);
   process.stdout.write(`${action}: sent to ${sockets[0]}\n`);
   return EXIT.OK;
 }

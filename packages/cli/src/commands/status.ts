@@ -1,4 +1,4 @@
-import { EXIT, NodicornError, formatStatus, sendControl, type ServerStatus } from '@nodicorn/server';
+import { EXIT, NodicornError, formatStatus, printable, sendControl, type ServerStatus } from '@nodicorn/server';
 import { parseTargetArgs, targetSockets } from './target.js';
 
 const HELP = `Usage: nodicorn status [--name NAME | --control-socket PATH] [--json]
@@ -24,7 +24,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     try {
       const answer = await sendControl(socket, 'status');
       if (answer.ok && answer.status) statuses.push(answer.status);
-      else throw new NodicornError('ERR_CONTROL', `${socket}: ${answer.ok ? 'no status in the answer' : answer.error}`);
+      else throw new NodicornError('ERR_CONTROL', `${socket}: ${answer.ok ? 'no status in the answer' : printable(answer.error)}`);
     } catch (err) {
       failed++;
       // A stale socket of a server that died is noise when listing all; an explicit target is an error.

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
-import { NodicornError, UsageError, defaultControlPath, listControlSockets } from '@nodicorn/server';
+import { basename, dirname } from 'node:path';
+import { NodicornError, UsageError, assertPrivateDir, defaultControlPath, listControlSockets } from '@nodicorn/server';
 
 /** The options `status` and `ctl` share: which server to talk to. */
 export const TARGET_OPTIONS = {
@@ -24,6 +24,7 @@ export function targetSockets(values: { 'control-socket'?: string; name?: string
   if (values['control-socket']) return [values['control-socket']];
   if (values.name) {
     const path = defaultControlPath(values.name, values.name);
+    if (existsSync(dirname(path))) assertPrivateDir(dirname(path));
     if (!existsSync(path)) throw new NodicornError('ERR_CONTROL', `No running nodicorn is named "${values.name}"; ${runningNames()}.`);
     return [path];
   }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { NodicornError } from '../errors.js';
-import { controlDir } from './paths.js';
+import { assertPrivateDir, controlDir } from './paths.js';
 import type { ControlCommand, ControlResponse } from './protocol.js';
 
 /** Sends one command to a master's control socket and resolves with its answer. */
@@ -31,5 +31,6 @@ export function sendControl(path: string, command: ControlCommand, timeoutMs = 5
 export function listControlSockets(env?: NodeJS.ProcessEnv): string[] {
   const dir = controlDir(env);
   if (!existsSync(dir)) return [];
+  assertPrivateDir(dir);
   return readdirSync(dir).filter((name) => name.endsWith('.sock')).map((name) => join(dir, name));
 }

@@ -11,8 +11,10 @@ import { isControlRequest, type ControlRequest, type ControlResponse } from './p
  * only the user running the master (and root) can connect: Linux checks write permission on a Unix
  * socket's file at connect().
  */
-export async function startControlServer(path: string, handle: (request: ControlRequest) => ControlResponse): Promise<{ close(): void }> {
-  ensureControlDir(dirname(path));
+export async function startControlServer(path: string, handle: (request: ControlRequest) => ControlResponse, options: { privateDir?: boolean } = {}): Promise<{ close(): void }> {
+  // The default directory is shared ground (/tmp): it must be ours alone. A --control-socket path is
+  // the user's own choice of directory.
+  if (options.privateDir) ensureControlDir(dirname(path));
   try {
     if (lstatSync(path).isSocket()) {
       const alive = await new Promise<boolean>((resolve) => {
