@@ -40,10 +40,7 @@ export function admit(exchange: Admitted): void {
   if (!c) {
     const conn: Connection = { active: null, waiting: [], done: false, paused: false, rejection: null };
     connections.set(socket, conn);
-    socket.once('close', () => {
-      conn.done = true;
-      for (const w of conn.waiting.splice(0)) w.abandon();
-    });
+    socket.once('close', () => abandonAll(conn));
     c = conn;
   }
   // After a response with `Connection: close` (a rejection, a draining proxy) nothing parsed
@@ -60,6 +57,11 @@ export function admit(exchange: Admitted): void {
   start(c, exchange);
 }
 
+function abandonAll(c: Connection): void {
+  c.done = true;
+  for (const w of c.waiting.splice(0)) w.abandon();
+}
+
 function start(c: Connection, exchange: Admitted): void {
   c.active = exchange;
   // 'close' follows 'finish' (Node emits it a tick after handing the socket to the next response)
@@ -67,7 +69,10 @@ function start(c: Connection, exchange: Admitted): void {
   exchange.res.once('close', () => {
     c.active = null;
     const res = exchange.res;
-    if (!res.writableFinished || !res.shouldKeepAlive) c.done = true;
+    // Cut mid-response (the client went away, whichever 'close' Node emits first): the queued
+    // ones were never answered. Ended by a closing response: they were never meant to run.
+    if (!res.writableFinished) return abandonAll(c);
+    if (!res.shouldKeepAlive) c.done = true;
     if (c.done) {
       c.waiting.length = 0;
       return;
