@@ -72,7 +72,9 @@ function start(c: Connection, exchange: Admitted): void {
     // Cut mid-response (the client went away, whichever 'close' Node emits first): the queued
     // ones were never answered. Ended by a closing response: they were never meant to run.
     if (!res.writableFinished) return abandonAll(c);
-    if (!res.shouldKeepAlive) c.done = true;
+    // `_last` is Node's own mark for a response that ends the connection (a `Connection: close`
+    // the proxy wrote, or a client that asked for one); shouldKeepAlive alone misses the former.
+    if (!res.shouldKeepAlive || (res as { _last?: boolean })._last) c.done = true;
     if (c.done) {
       c.waiting.length = 0;
       return;

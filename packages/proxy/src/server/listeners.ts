@@ -29,6 +29,9 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
     // Strict parsing is the smuggling defence: CL+TE, duplicate CL, obs-fold and bad chunking are
     // rejected with 400 by llhttp before the proxy ever sees a request.
     insecureHTTPParser: false,
+    // Node's own missing-Host 400 keeps parsing the connection behind it; the proxy's check
+    // (flow/request-checks.ts) refuses it and then reads nothing more (RFC 9112 §3.2).
+    requireHostHeader: false,
   };
   const server =
     spec.scheme === 'https'
