@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NODICORN_BIN, request, startNodicorn, startProcess, tempDir, type Proc } from '@nodicorn/testkit';
+import { NODICORN_BIN, onCleanup, request, startNodicorn, startProcess, tempDir, type Proc } from '@nodicorn/testkit';
 
 const wsEntry = pathToFileURL(createRequire(import.meta.url).resolve('ws')).href;
 
@@ -112,4 +112,20 @@ export async function upstreamSeen(up: Upstream): Promise<{ count: number; seen:
 
 export function statuses(raw: string): number[] {
   return [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+}
+
+/** An upstream that answers every request with 200 and keeps reading: records every byte it gets. */
+export async function plainUpstream(): Promise<{ socket: string; received: () => string }> {
+  const socket = join(tempDir('ndcpw-'), 'plain.sock');
+  let data = '';
+  const server = net.createServer((c) => {
+    c.on('error', () => {});
+    c.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      c.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(socket, r));
+  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
+  return { socket, received: () => data };
 }

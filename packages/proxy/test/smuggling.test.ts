@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, runCleanups } from '@nodicorn/testkit';
-import { rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
+import { plainUpstream, rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -81,6 +81,23 @@ describe('requests the proxy must refuse', () => {
     // A valid Host (name, IPv4, IPv6 literal, port) still passes.
     for (const host of ['app.example:8080', '127.0.0.1', '[::1]:80']) {
       expect((await request({ url: proxy.http, path: '/' }, { headers: { host } })).status, host).toBe(200);
+    }
+  });
+});
+
+describe('request trailers', () => {
+  it('never passes a trailer upstream, with request buffering on or off (RFC 9110 §6.5.1)', async () => {
+    const trailers = ['Host: evil-trailer.example\r\nAuthorization: Basic ZXZpbA==', 'Content-Length: 99\r\nHost: evil-trailer.example'];
+    for (const buffering of ['on', 'off']) {
+      const up = await plainUpstream();
+      const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--request-buffering', buffering]);
+      for (const trailer of trailers) {
+        const raw = await rawExchange(proxy.port, `POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n${trailer}\r\n\r\n`, 700);
+        // Answered (trailer dropped) or refused (llhttp refuses Content-Length in a trailer): never hung.
+        expect(statuses(raw).length, `${buffering} ${trailer}: ${JSON.stringify(raw)}`).toBe(1);
+      }
+      expect(up.received(), buffering).toMatch(/^POST \/t HTTP\/1\.1\r\n/);
+      expect(up.received(), buffering).not.toMatch(/evil-trailer|Content-Length: 99|ZXZpbA/i);
     }
   });
 });

@@ -2,8 +2,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { onCleanup, request, runCleanups, tempDir, until } from '@nodicorn/testkit';
-import { rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
+import { request, runCleanups, tempDir, until } from '@nodicorn/testkit';
+import { plainUpstream, rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -57,22 +57,6 @@ describe('WebSocket upgrades', () => {
 });
 
 const HANDSHAKE = 'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
-
-/** An upstream that answers every request with 200 and keeps reading: records every byte it gets. */
-async function plainUpstream(): Promise<{ socket: string; received: () => string }> {
-  const socket = join(tempDir('ndcpw-'), 'plain.sock');
-  let data = '';
-  const server = net.createServer((c) => {
-    c.on('error', () => {});
-    c.on('data', (chunk: Buffer) => {
-      data += chunk.toString('latin1');
-      c.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(socket, r));
-  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
-  return { socket, received: () => data };
-}
 
 describe('WebSocket upgrades under attack (issue 11 items 4, 7, 12)', () => {
   it('opens no tunnel unless the upstream answers 101: a request smuggled behind the handshake never reaches it', async () => {

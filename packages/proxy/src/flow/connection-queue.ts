@@ -102,5 +102,12 @@ function reject(socket: Duplex, text: string): void {
 export function rejectConnection(socket: Duplex, text: string): void {
   const c = connections.get(socket);
   if (!c || (!c.active && c.waiting.length === 0)) return reject(socket, text);
+  // The error is in the body (or trailers) of the exchange in progress: it will never complete,
+  // so answer now if nothing of its response went out, else cut the connection.
+  if (c.active && !c.active.req.complete) {
+    c.done = true;
+    c.waiting.length = 0;
+    return c.active.res.headersSent ? void socket.destroy() : reject(socket, text);
+  }
   c.rejection = text;
 }
