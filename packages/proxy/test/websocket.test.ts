@@ -95,4 +95,14 @@ describe('WebSocket upgrades under attack (issue 11 items 4, 7, 12)', () => {
     const seen = JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as { count: number };
     expect(seen.count).toBe(1);
   });
+
+  it('applies the static-mount routing rule to upgrades: a traversal out of a mount never reaches the upstream', async () => {
+    const up = await startUpstream();
+    const root = tempDir('ndcpw-');
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--static', `/assets=${root}`]);
+    const raw = await rawExchange(proxy.port, `${HANDSHAKE.replace('/chat', '/assets/..%2fchat')}\r\n`, 700);
+    expect(statuses(raw)).toEqual([404]);
+    const seen = JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as { count: number };
+    expect(seen.count).toBe(1);
+  });
 });
