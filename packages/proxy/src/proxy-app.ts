@@ -1,8 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import proxyaddr from 'proxy-addr';
 import { sendError } from './error-page.js';
+import { admit } from './flow/connection-queue.js';
+import { refuseRequest } from './flow/request-checks.js';
 import { forward, type ForwardEnv } from './forward/forward.js';
 import { forwardWebSocket, rejectUpgrade } from './forward/websocket.js';
 import { formatAccessLine, type AccessLogWriter, type Exchange } from './logging/access-log.js';
@@ -125,36 +127,51 @@ export class ProxyApp {
   }
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const rt = this.#rt;
     const log = this.deps.accessLog;
     const ex: Exchange = { start: process.hrtime.bigint(), remote: log.enabled ? (req.socket.remoteAddress ?? '-') : '-', bytes: 0, upstreamAddr: '', upstreamStatus: '', upstreamTime: '' };
-    if (log.enabled) res.once('close', () => log.append(formatAccessLine(req, res, ex)));
+    admit({
+      req,
+      res,
+      run: () => {
+        if (log.enabled) res.once('close', () => log.append(formatAccessLine(req, res, ex)));
+        this.#serve(req, res, ex);
+      },
+      // Never started: logged as 499 (nginx's "client closed request") and dropped.
+      abandon: () => {
+        if (log.enabled) log.append(formatAccessLine(req, res, ex));
+      },
+    });
+  };
+
+  #serve(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+    const rt = this.#rt;
     if (this.#draining) res.shouldKeepAlive = false;
     // maxHeadersCount is 0 (unlimited) so the proxy sees every field and can answer 431 (RFC 6585)
     // instead of Node silently dropping the excess.
     if (req.rawHeaders.length > rt.config.settings.maxHeaders * 2) return sendError(res, 431, { close: true });
+    const refused = refuseRequest(req);
+    if (refused) return sendError(res, refused.status, { close: true, headers: refused.headers });
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 47) return sendError(res, 400, { close: true });
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    if (!encrypted && rt.config.settings.redirectHttps && this.#redirect(req, res, rt)) return;
+    if (!encrypted && rt.config.settings.redirectHttps) {
+      const location = this.#redirectLocation(req, rt);
+      if (location !== null) {
+        res.writeHead(308, { location, 'content-length': 0 });
+        res.end();
+        return;
+      }
+    }
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    const path = routingPath(pathname);
-    if (path === null) return sendError(res, 400);
-    let target = matchTarget(rt.targets, path);
-    // A path whose raw form is under a static mount stays with that mount even when normalising
-    // moves it elsewhere (`/static/..%2fapp.mjs`): the mount refuses it rather than the upstream
-    // receiving a traversal it might honour.
-    if (path !== pathname) {
-      const raw = matchTarget(rt.targets, pathname);
-      if (raw?.mount) target = raw;
-    }
+    const target = route(rt.targets, pathname);
+    if (target === null) return sendError(res, 400);
     const extra = encrypted && rt.config.settings.hsts && !LOOPBACK_HOST.test(hostName(req)) ? HSTS : NONE;
     if (!target) return sendError(res, 404);
     if (target.group) return forward(req, res, ex, target.group, rt.env, extra);
     if (!pathname.startsWith(target.prefix)) return sendError(res, 404);
     target.mount.serve(req, res, pathname, q < 0 ? '' : url.slice(q), extra);
-  };
+  }
 
   /** Node asks before reading a body sent with `Expect: 100-continue`: refuse an oversized one unread. */
   checkContinue = (req: IncomingMessage, res: ServerResponse): void => {
@@ -170,31 +187,53 @@ export class ProxyApp {
     if (this.#draining) return rejectUpgrade(socket, 503, 'Service Unavailable');
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'Bad Request');
     if (req.rawHeaders.length > rt.config.settings.maxHeaders * 2) return rejectUpgrade(socket, 431, 'Request Header Fields Too Large');
+    const refused = refuseRequest(req);
+    if (refused) return rejectUpgrade(socket, refused.status, STATUS_CODES[refused.status] ?? 'Bad Request');
     const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 47) return rejectUpgrade(socket, 400, 'Bad Request');
+    const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+    // nginx's `return 308` runs before proxy_pass for upgrades too: no 101 over cleartext.
+    if (!encrypted && rt.config.settings.redirectHttps) {
+      const location = this.#redirectLocation(req, rt);
+      if (location !== null) return rejectUpgrade(socket, 308, 'Permanent Redirect', { location });
+    }
     const q = url.indexOf('?');
-    const path = url.charCodeAt(0) === 47 ? routingPath(q < 0 ? url : url.slice(0, q)) : null;
-    if (path === null) return rejectUpgrade(socket, 400, 'Bad Request');
-    const target = matchTarget(rt.targets, path);
+    const target = route(rt.targets, q < 0 ? url : url.slice(0, q));
+    if (target === null) return rejectUpgrade(socket, 400, 'Bad Request');
     if (!target?.group) return rejectUpgrade(socket, 404, 'Not Found');
-    const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    forwardWebSocket(req, socket, head, target.group, { proto, trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels);
+    forwardWebSocket(req, socket, head, target.group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels);
   };
 
   /**
-   * 308 to https, on a configured server name (the client's Host only when it is one of them), so a
-   * forged Host can never turn the proxy into an open redirect.
+   * The 308 target on the https listener, on a configured server name (the client's Host only
+   * when it is one of them), so a forged Host can never turn the proxy into an open redirect.
+   * Null without an https listener.
    */
-  #redirect(req: IncomingMessage, res: ServerResponse, rt: Runtime): boolean {
+  #redirectLocation(req: IncomingMessage, rt: Runtime): string | null {
     const port = this.deps.httpsPort();
-    if (port === undefined) return false;
+    if (port === undefined) return null;
     const asked = hostName(req).toLowerCase();
     const name = rt.serverNames.includes(asked) ? asked : (rt.serverNames[0] ?? 'localhost');
     const host = name.includes(':') ? `[${name}]` : name;
-    const location = `https://${host}${port === 443 ? '' : `:${port}`}${req.url}`;
-    res.writeHead(308, { location, 'content-length': 0 });
-    res.end();
-    return true;
+    return `https://${host}${port === 443 ? '' : `:${port}`}${req.url}`;
   }
+}
+
+/**
+ * The target for a path, for requests and upgrades alike; null for a path that cannot be decoded.
+ * A path whose raw form is under a static mount stays with that mount even when normalising moves
+ * it elsewhere (`/static/..%2fapp.mjs`): the mount refuses it rather than the upstream receiving a
+ * traversal it might honour.
+ */
+function route(targets: readonly Target[], pathname: string): Target | undefined | null {
+  const path = routingPath(pathname);
+  if (path === null) return null;
+  const target = matchTarget(targets, path);
+  if (path !== pathname) {
+    const raw = matchTarget(targets, pathname);
+    if (raw?.mount) return raw;
+  }
+  return target;
 }
 
 function hostName(req: IncomingMessage): string {

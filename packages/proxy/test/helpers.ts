@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NODICORN_BIN, startNodicorn, startProcess, tempDir, type Proc } from '@nodicorn/testkit';
+import { NODICORN_BIN, onCleanup, request, startNodicorn, startProcess, tempDir, type Proc } from '@nodicorn/testkit';
 
 const wsEntry = pathToFileURL(createRequire(import.meta.url).resolve('ws')).href;
 
@@ -16,6 +16,9 @@ export const UPSTREAM_APP = `
 import WS from '${wsEntry}';
 let count = 0;
 const seen = [];
+// /slow?tag=T requests in progress per tag, and the most ever at once (pipelining tests).
+const inFlight = {};
+const maxInFlight = {};
 const wss = new WS.WebSocketServer({ noServer: true });
 wss.on('connection', (ws, req) => ws.on('message', (m, binary) => ws.send(binary ? m : 'echo:' + m + ':' + (req.headers['x-forwarded-for'] ?? ''))));
 export const app = {
@@ -28,8 +31,16 @@ export const app = {
     req.on('data', (c) => (size += c.length));
     req.on('end', () => {
       switch (url.pathname) {
-        case '/count': return json({ count, seen });
-        case '/slow': return setTimeout(() => json({ slow: true }), Number(url.searchParams.get('ms') ?? 2000));
+        case '/count': return json({ count, seen, inFlight, maxInFlight });
+        case '/slow': {
+          const tag = url.searchParams.get('tag') ?? '-';
+          inFlight[tag] = (inFlight[tag] ?? 0) + 1;
+          maxInFlight[tag] = Math.max(maxInFlight[tag] ?? 0, inFlight[tag]);
+          const done = () => { if (timer) { clearTimeout(timer); timer = null; inFlight[tag]--; } };
+          let timer = setTimeout(() => { done(); json({ slow: true }); }, Number(url.searchParams.get('ms') ?? 2000));
+          res.once('close', done);
+          return;
+        }
         case '/close': return json({ closing: true }, { connection: 'close' });
         case '/big': res.writeHead(200, { 'content-type': 'application/octet-stream' }); return res.end(Buffer.alloc(Number(url.searchParams.get('bytes')), 97));
         case '/sse':
@@ -94,6 +105,27 @@ export function rawExchange(port: number, payload: string | Buffer, idleMs = 150
 }
 
 /** The status codes of every HTTP response in a raw byte stream. */
+/** What the upstream app has seen so far (its /count answer), asked directly on its socket. */
+export async function upstreamSeen(up: Upstream): Promise<{ count: number; seen: string[]; inFlight: Record<string, number>; maxInFlight: Record<string, number> }> {
+  return JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as never;
+}
+
 export function statuses(raw: string): number[] {
   return [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+}
+
+/** An upstream that answers every request with 200 and keeps reading: records every byte it gets. */
+export async function plainUpstream(): Promise<{ socket: string; received: () => string }> {
+  const socket = join(tempDir('ndcpw-'), 'plain.sock');
+  let data = '';
+  const server = net.createServer((c) => {
+    c.on('error', () => {});
+    c.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      c.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(socket, r));
+  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
+  return { socket, received: () => data };
 }

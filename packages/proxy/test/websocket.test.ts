@@ -1,7 +1,9 @@
+import net from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { request, runCleanups, tempDir } from '@nodicorn/testkit';
-import { rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
+import { request, runCleanups, tempDir, until } from '@nodicorn/testkit';
+import { plainUpstream, rawExchange, startProxy, startUpstream, statuses } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -51,5 +53,56 @@ describe('WebSocket upgrades', () => {
     await rawExchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x00\xff garbage', 300);
     expect((await request({ url: proxy.http, path: '/' })).status).toBe(502);
     expect(proxy.proc.output()).not.toMatch(/Error|at /);
+  });
+});
+
+const HANDSHAKE = 'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+
+describe('WebSocket upgrades under attack (issue 11 items 4, 7, 12)', () => {
+  it('opens no tunnel unless the upstream answers 101: a request smuggled behind the handshake never reaches it', async () => {
+    const up = await plainUpstream();
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`]);
+    const smuggled = 'GET /smuggled-ws HTTP/1.1\r\nHost: internal\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n';
+    // The smuggled request in the same segment as the handshake (head bytes), and again later.
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (c: Buffer) => (reply += c.toString('latin1')));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.write(`${HANDSHAKE}\r\n${smuggled}`);
+    await until(() => reply.includes('\r\n\r\nok'), 5000, 'the relayed 200');
+    if (!socket.destroyed) socket.write(smuggled);
+    await closed;
+    expect(statuses(reply)).toEqual([200]);
+    expect(up.received()).toMatch(/^GET \/chat HTTP\/1\.1\r\n/);
+    expect(up.received()).not.toContain('smuggled-ws');
+  });
+
+  it('refuses a duplicate or invalid Host on an upgrade, and redirects an upgrade on the http listener with --redirect-https', async () => {
+    const up = await startUpstream();
+    const dir = tempDir('ndcpw-');
+    const proxy = await startProxy([
+      '--listen', 'http://127.0.0.1:0', '--listen', 'https://127.0.0.1:0', '--upstream', `unix:${up.socket}`,
+      '--state-dir', join(dir, 'state'), '--redirect-https', '--server-name', 'app.test',
+    ]);
+    const dup = await rawExchange(proxy.port, HANDSHAKE.replace('Host: x\r\n', 'Host: a.example\r\nHost: b.example\r\n') + '\r\n', 700);
+    expect(statuses(dup)).toEqual([400]);
+    const bad = await rawExchange(proxy.port, HANDSHAKE.replace('Host: x', 'Host: evil/../x') + '\r\n', 700);
+    expect(statuses(bad)).toEqual([400]);
+    const redirect = await rawExchange(proxy.port, `${HANDSHAKE}\r\n`, 700);
+    expect(statuses(redirect)).toEqual([308]);
+    expect(redirect).toMatch(new RegExp(`\\r\\nlocation: https://app\\.test:${new URL(proxy.https).port}/chat\\r\\n`));
+    const seen = JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as { count: number };
+    expect(seen.count).toBe(1);
+  });
+
+  it('applies the static-mount routing rule to upgrades: a traversal out of a mount never reaches the upstream', async () => {
+    const up = await startUpstream();
+    const root = tempDir('ndcpw-');
+    const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--static', `/assets=${root}`]);
+    const raw = await rawExchange(proxy.port, `${HANDSHAKE.replace('/chat', '/assets/..%2fchat')}\r\n`, 700);
+    expect(statuses(raw)).toEqual([404]);
+    const seen = JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as { count: number };
+    expect(seen.count).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ProxyError } from '../errors.js';
+import { rejectConnection } from '../flow/connection-queue.js';
 import type { ProxyApp } from '../proxy-app.js';
 import { formatListen, type ListenSpec } from '../settings/addresses.js';
 import type { ProxySettings } from '../settings/definitions.js';
@@ -28,6 +29,9 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
     // Strict parsing is the smuggling defence: CL+TE, duplicate CL, obs-fold and bad chunking are
     // rejected with 400 by llhttp before the proxy ever sees a request.
     insecureHTTPParser: false,
+    // Node's own missing-Host 400 keeps parsing the connection behind it; the proxy's check
+    // (flow/request-checks.ts) refuses it and then reads nothing more (RFC 9112 §3.2).
+    requireHostHeader: false,
   };
   const server =
     spec.scheme === 'https'
@@ -44,7 +48,8 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     // Destroyed once written, as Node's default handler does: the HTTP server keeps sockets
     // half-open, so a peer that never answers our FIN (a slowloris) would otherwise keep it.
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    // Requests parsed before the bad one are answered first, then this, then nothing more.
+    rejectConnection(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   if (spec.scheme === 'https') server.on('tlsClientError', () => {});
   return server;
