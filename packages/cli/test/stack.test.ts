@@ -125,6 +125,17 @@ describe('nodicorn stack', () => {
     expect(stack(dir, 'down').status).toBe(0);
   });
 
+  it('a proxy without routes in front of one server routes / to it', async () => {
+    const httpPort = await freePort();
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`, `{ listen: ['http://127.0.0.1:${httpPort}'] }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status, up.stderr).toBe(0);
+    const res = await request({ url: `http://127.0.0.1:${httpPort}`, path: '/anything' });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.body) as { stack: string }).stack).toBe('tiny');
+    expect(stack(dir, 'down').status).toBe(0);
+  });
+
   it('a bad stack file is one line naming the problem', () => {
     const dir = stackDir(`{ web: { app: 'app.mjs:app', wrokers: 2 } }`);
     const up = stack(dir, 'up', '-d');

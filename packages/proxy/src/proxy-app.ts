@@ -27,7 +27,7 @@ const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
 const HSTS = ['strict-transport-security', 'max-age=31536000; includeSubDomains'];
 const NONE: readonly string[] = [];
 
-function buildRuntime(config: ProxyConfig): Runtime {
+function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void): Runtime {
   const s = config.settings;
   const groups = new Map<string, UpstreamGroup>();
   for (const [name, servers] of config.upstreams) {
@@ -55,6 +55,7 @@ function buildRuntime(config: ProxyConfig): Runtime {
       maxTempFileSize: s.maxTempFileSize,
       trusted: matches ? (a) => a !== '' && matches(a, 0) : () => false,
       defaultHost: s.serverName[0] ?? 'localhost',
+      errorLog,
     },
   };
 }
@@ -87,6 +88,8 @@ export interface ProxyAppDeps {
   readonly accessLog: AccessLogWriter;
   /** The port of the https listener, for redirects (undefined until bound, or without one). */
   readonly httpsPort: () => number | undefined;
+  /** Where a 502/504's cause goes (rate-limited by the caller); nowhere when not given. */
+  readonly errorLog?: (message: string) => void;
 }
 
 /**
@@ -102,7 +105,7 @@ export class ProxyApp {
     config: ProxyConfig,
     private readonly deps: ProxyAppDeps,
   ) {
-    this.#rt = buildRuntime(config);
+    this.#rt = buildRuntime(config, deps.errorLog ?? (() => {}));
   }
 
   get config(): ProxyConfig {
@@ -112,7 +115,7 @@ export class ProxyApp {
   /** Swaps in a new config; requests in flight finish on the old upstream pools, which then close. */
   async reload(config: ProxyConfig): Promise<void> {
     const old = this.#rt;
-    this.#rt = buildRuntime(config);
+    this.#rt = buildRuntime(config, this.deps.errorLog ?? (() => {}));
     await Promise.all(old.groups.map((g) => g.close()));
   }
 

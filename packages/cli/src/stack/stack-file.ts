@@ -98,6 +98,9 @@ export async function loadStack(path: string): Promise<Stack> {
     }
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
     proxy = { stateDir, ...spec.proxy, upstreams: { ...(spec.proxy.upstreams as object | undefined), ...upstreams } };
+    // One server and no routes: it is what the proxy is in front of, so it gets `/`, as nginx's
+    // single `location / { proxy_pass ... }`. With several servers the choice is the user's.
+    if (spec.proxy.routes === undefined && servers.length === 1) proxy.routes = [{ prefix: '/', upstream: servers[0]!.name }];
     // The proxy's config is written into the state dir: paths in it must not depend on where it is read.
     const absolute = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
     if (Array.isArray(proxy.static)) {

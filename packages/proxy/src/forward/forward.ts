@@ -16,6 +16,8 @@ export interface ForwardEnv {
   readonly maxTempFileSize: number;
   readonly trusted: (address: string) => boolean;
   readonly defaultHost: string;
+  /** The error log, rate-limited: one line per failed try, as nginx's `upstream ... while ...`. */
+  readonly errorLog: (message: string) => void;
 }
 
 /** Methods safe to send twice (RFC 9110 §9.2.2); only these move on to the next server. */
@@ -25,6 +27,37 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ENOTSOCK', 
 /** A kept-alive connection the server closed as the request went out (the keep-alive race). */
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * A connection cut within this long of the request going out is a stale keep-alive race or a crash
+ * that caught the request in passing, and the request is repeated once. Later, the request itself
+ * is the likely cause (a spin the server killed at --timeout, a crash it triggers): repeating it
+ * would take down the next server too (issue 12, point 4). The race is one round trip on a socket the
+ * server already closed (well under 10 ms on loopback or a LAN); 250 ms covers that with room for
+ * a loaded host while staying far below any request a server would time out (Gunicorn's minimum
+ * useful --timeout is seconds).
+ */
+export const STALE_WINDOW_MS = 250;
+
+/** What happens after a failed try: the next server, the same server again, or the error page. */
+/** `same`: the next untried server, else the same one on a fresh connection. */
+type Decision = { readonly retry: 'next' | 'same'; readonly why: string } | { readonly retry: false; readonly why: string };
+
+/**
+ * nginx's proxy_next_upstream for `error` (connect failures) plus the stale-connection rule above.
+ * A body still being streamed from the client can never be sent twice; a buffered one can.
+ */
+export function retryDecision(code: string, method: string, body: 'none' | 'buffered' | 'streamed', elapsedMs: number, staleRetried: boolean): Decision {
+  if (TIMEOUTS.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT') return { retry: false, why: 'not retried: upstream timed out' };
+  if (!IDEMPOTENT.has(method)) return { retry: false, why: `not retried: ${method} is not idempotent` };
+  if (body === 'streamed') return { retry: false, why: 'not retried: the request body was already streamed' };
+  if (CONNECT_ERRORS.has(code)) return { retry: 'next', why: 'trying the next server' };
+  if (!STALE_ERRORS.has(code)) return { retry: false, why: `not retried: ${code || 'error'} is not a connection failure` };
+  if (staleRetried) return { retry: false, why: 'not retried: already retried once' };
+  const ms = Math.round(elapsedMs);
+  if (ms > STALE_WINDOW_MS) return { retry: false, why: `not retried: upstream closed after ${ms} ms` };
+  return { retry: 'same', why: `retrying once on a fresh connection: upstream closed after ${ms} ms` };
+}
+
 
 type Body = Buffer | Readable | IncomingMessage | null;
 
@@ -178,6 +211,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if (this.#sink) {
       // Mid-body: the client has a status line already, so the only honest signal is a cut connection.
       this.#record(this.#status);
+      this.#logTry(err, 'not retried: the response had started; client connection cut');
       this.res.destroy();
       return;
     }
@@ -188,20 +222,27 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const timeout = TIMEOUTS.has(code);
     this.#lastError = timeout ? 504 : 502;
+    const elapsedMs = Number(process.hrtime.bigint() - this.#started) / 1e6;
     this.#record(String(this.#lastError));
-    const connectFailed = CONNECT_ERRORS.has(code);
-    if (connectFailed || timeout) this.#server!.failed(Date.now());
+    if (CONNECT_ERRORS.has(code) || timeout) this.#server!.failed(Date.now());
     (this.#tried ??= new Set()).add(this.#server!);
-    if (IDEMPOTENT.has(this.req.method!)) {
-      // A connect failure sent nothing: any idempotent request may go to the next server. A stale
-      // keep-alive connection may have taken part of the request, so only a body-less one is
-      // repeated, once, on a fresh connection to the same server. Never after a streamed body.
-      if (connectFailed && !(this.body && !('open' in this.body))) return this.next();
-      if (STALE_ERRORS.has(code) && this.body === null && !this.#staleRetried) {
-        this.#staleRetried = true;
-        return this.next(this.#server);
-      }
+    const body = this.body === null ? 'none' : 'open' in this.body ? 'buffered' : 'streamed';
+    const decision = retryDecision(code, this.req.method!, body, elapsedMs, this.#staleRetried);
+    // A stale-connection retry may go back to the same server: undici opens a new connection.
+    const nextServer = decision.retry === false ? undefined : (this.group.pick(this.#tried) ?? (decision.retry === 'same' ? this.#server : undefined));
+    if (nextServer) {
+      this.#logTry(err, `${decision.why} (${nextServer.address.label})`);
+      if (decision.retry === 'same') this.#staleRetried = true;
+      return this.next(nextServer);
     }
+    this.#logTry(err, `${decision.retry ? 'no other server to try' : decision.why}; answered ${this.#lastError}`);
     sendError(this.res, this.#lastError);
+  }
+
+  /** nginx's `upstream prematurely closed connection ... upstream: "...", request: "..."`, one line per failed try. */
+  #logTry(err: Error, outcome: string): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const tryNo = this.ex.upstreamStatus.split(',').length;
+    this.env.errorLog(`upstream ${this.#server!.address.label} failed (${code ? `${code}: ` : ''}${err.message}) on try ${tryNo}, request: "${this.req.method} ${this.req.url} HTTP/${this.req.httpVersion}", client: ${this.req.socket.remoteAddress ?? '-'}; ${outcome}`);
   }
 }

@@ -104,7 +104,8 @@ export class AccessLogWriter {
 
   flush = (): void => {
     this.#scheduled = false;
-    if (this.#pending.length === 0 || !this.#stream) return;
+    // A destroyed stream is a broken stdout pipe (guardStdio): the lines have nowhere to go.
+    if (this.#pending.length === 0 || !this.#stream || this.#stream.destroyed) return void (this.#pending = []);
     const text = this.#pending.join('');
     this.#pending = [];
     this.#stream.write(text);

@@ -1,6 +1,6 @@
 import { ProxyApp } from '../proxy-app.js';
 import { AccessLogWriter } from '../logging/access-log.js';
-import type { ProxyLogger } from '../logging/error-log.js';
+import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
 import type { ProxyConfig } from '../settings/resolve.js';
 import { loadTls, type TlsMaterial } from '../tls/certificates.js';
 import { createListener, listen, type BoundListener } from './listeners.js';
@@ -28,13 +28,18 @@ function banner(listeners: readonly BoundListener[], tls: TlsMaterial | null, lo
   }
 }
 
+const UPSTREAM_ERRORS_PER_SECOND = 10;
+
 /** Starts the proxy as one standalone process: binds every --listen, then serves. */
 export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
+  guardStdio();
   const needsTls = config.listeners.some((l) => l.scheme === 'https');
   let tls = needsTls ? await loadTls(config.settings, config.cwd) : null;
   const accessLog = new AccessLogWriter(config.settings.accessLog);
   const bound: BoundListener[] = [];
-  const app = new ProxyApp(config, { accessLog, httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
+  // nginx logs every failed upstream try at error level; ten a second is enough to explain a burst.
+  const errorLog = rateLimited((m) => log.error(m), UPSTREAM_ERRORS_PER_SECOND);
+  const app = new ProxyApp(config, { accessLog, errorLog, httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
   try {
     for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls), spec));
   } catch (err) {
