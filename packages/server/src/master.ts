@@ -69,6 +69,18 @@ async function startControl(settings: Settings, name: string, log: ErrorLog, han
   }
 }
 
+/**
+ * A Unix-socket peer is trusted for X-Forwarded-* (as Gunicorn trusts it for the scheme), so a socket
+ * every local user may write to lets any of them pose as the proxy. Said once at start, not refused:
+ * some setups put the socket in a directory only the proxy can reach.
+ */
+function warnWorldWritableSockets(listeners: readonly Listener[], settings: Settings, log: ErrorLog): void {
+  for (const listener of listeners) {
+    if (listener.spec.kind !== 'unix' || (settings.umask & 0o002) !== 0) continue;
+    log.warning(`${listener.label} can be written by every local user (--umask 0o${settings.umask.toString(8)}), and its peers are trusted for X-Forwarded-For/-Proto/-Host: any local user can pose as the proxy. Use the default --umask 0o117 (mode 0660) unless the directory keeps others out.`);
+  }
+}
+
 /** Opens and closes a file a setting names, so a bad path is one line now, not a worker crash later. */
 function assertOpens(path: string, flags: 'a' | 'r', failure: string, fix = ''): void {
   try {
@@ -153,6 +165,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   }
   process.title = `nodicorn: master [${settings.procName ?? settings.app}]`;
   for (const listener of listeners) log.info(`Listening at: ${listener.label} (${process.pid})`);
+  warnWorldWritableSockets(listeners, settings, log);
 
   let resolveHalted!: (code: number) => void;
   const halted = new Promise<number>((resolve) => (resolveHalted = resolve));

@@ -178,9 +178,9 @@ export const SETTINGS = {
     section: 'Security',
     flags: ['-m', '--umask'],
     type: umaskType,
-    default: 0,
-    defaultDoc: '0',
-    doc: 'The file mode mask applied to Unix sockets the master creates (0o007 gives rw for owner and group).',
+    default: 0o117,
+    defaultDoc: '0o117 (socket mode 0660)',
+    doc: "The file mode mask applied to Unix sockets the master creates. The default gives 0660: only the owner and the socket's group (the proxy's, say) may connect, because Unix-socket peers are trusted for X-Forwarded-* headers. Gunicorn's default, 0, lets every local user connect and spoof them; nodicorn warns when a mask allows that.",
   }),
   errorlog: setting<string>({
     name: 'errorlog',

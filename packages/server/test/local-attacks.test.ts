@@ -1,7 +1,9 @@
-// Attack: SIGUSR1 opens Node's inspector unless a handler exists (or --disable-sigusr1), and anyone on
-// the machine can then run code in that process through 127.0.0.1:9229. USR1 is what logrotate sends;
-// every nodicorn process must take it as "reopen the logs" at every moment of its life.
-import { writeFileSync } from 'node:fs';
+// Attacks by another local user. SIGUSR1 opens Node's inspector unless a handler exists, and anyone on
+// the machine can then run code in that process through 127.0.0.1:9229 (USR1 is what logrotate sends;
+// every nodicorn process must take it as "reopen the logs" at every moment of its life). A Unix socket
+// others can write to lets them pose as the trusted proxy.
+import { spawnSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,5 +80,41 @@ describe('SIGUSR1 never opens an inspector', () => {
     expect(server.output()).toMatch(/Worker \d+: log files reopened/);
     server.signal('SIGTERM');
     expect(await server.exited()).toBe(0);
+  });
+});
+
+describe('Unix sockets and forwarded headers from other local users', () => {
+  /** What the app believes about its client: the X-Forwarded-For a trusted peer sent, or the peer. */
+  const WHO = `export const app = (req, res) => res.end(String(req.headers['x-forwarded-for'] ?? 'direct'));`;
+  /** Runs as `nobody`: connects to the socket and poses as the proxy. */
+  const SPOOF = `
+const http = require('node:http');
+const req = http.get({ socketPath: process.argv[1], path: '/', headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' } }, (res) => {
+  let body = '';
+  res.on('data', (c) => (body += c));
+  res.on('end', () => console.log('ANSWER ' + body));
+});
+req.on('error', (err) => console.log('ERROR ' + err.code));
+`;
+
+  it.skipIf(process.getuid?.() !== 0)('by default the socket is 0660: another local user cannot connect, so cannot pose as the proxy', async () => {
+    const dir = appDir({ 'who.mjs': WHO });
+    const socketPath = join(dir, 'app.sock');
+    const server = await startNodicorn(['--chdir', dir, '-b', `unix:${socketPath}`, 'who.mjs:app']);
+    expect(statSync(socketPath).mode & 0o777).toBe(0o660);
+    expect(server.output()).not.toMatch(/can be written by every local user/);
+    const attack = spawnSync(process.execPath, ['-e', SPOOF, socketPath], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 });
+    expect(attack.stdout.trim()).toBe('ERROR EACCES');
+    // The owner (the proxy's user) still can, and is trusted as the proxy.
+    expect((await request({ socketPath }, { headers: { 'x-forwarded-for': '203.0.113.9' } })).body).toBe('203.0.113.9');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a mask that opens the socket to everyone (Gunicorn\'s 0) is warned about at start', async () => {
+    const dir = appDir({ 'who.mjs': WHO });
+    const socketPath = join(dir, 'app.sock');
+    const server = await startNodicorn(['--chdir', dir, '-b', `unix:${socketPath}`, '--umask', '0', 'who.mjs:app']);
+    expect(server.output()).toMatch(/unix:.*app\.sock can be written by every local user \(--umask 0o0\), and its peers are trusted for X-Forwarded-For\/-Proto\/-Host/);
+    const attack = spawnSync(process.execPath, ['-e', SPOOF, socketPath], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 });
+    expect(attack.stdout.trim(), 'what the warning is about').toBe('ANSWER 6.6.6.6');
   });
 });
