@@ -6,7 +6,7 @@ import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { Settings } from '../settings/definitions.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
-import { checkRequest, rejectionResponse } from './request-limits.js';
+import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
 import { countRequest, type WorkerCounters } from '../metrics/counters.js';
 import type { RequestTracker } from './request-tracker.js';
 
@@ -54,6 +54,8 @@ export class WorkerHttp {
   readonly #connections = new Set<Socket>();
   /** When each connection last started or finished a response: what makes it idle long enough to end. */
   readonly #lastActive = new WeakMap<Socket, number>();
+  /** Connections a rejection went out on: whatever else they carry is not run. */
+  readonly #rejected = new WeakSet<Socket>();
   #draining = false;
   #onAllClosed: (() => void) | null = null;
 
@@ -61,13 +63,21 @@ export class WorkerHttp {
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { tracker, app, log, accessLog, settings } = this.options;
+    // Node parses and hands over requests pipelined behind a rejection; after one nothing on that
+    // connection runs, as in Gunicorn (the rejection went out with Connection: close).
+    if (this.#rejected.has(req.socket)) {
+      res.destroy();
+      return;
+    }
     const rejection = checkRequest(req, settings, () => this.options.trustProxy(req.socket.remoteAddress));
     if (rejection) {
       const { status, headers, body } = rejectionResponse(rejection);
       log.debug(`Rejected ${req.method} from ${req.socket.remoteAddress ?? 'unix socket'}: ${status} ${rejection.reason}`);
+      this.#rejected.add(req.socket);
       res.writeHead(status, headers).end(body);
       return;
     }
+    if (req.headers['transfer-encoding'] !== undefined) req.once('end', () => dropForbiddenTrailers(req));
     const info = { method: req.method ?? '-', url: req.url ?? '/', startedAt: Date.now() };
     const { counters } = this.options;
     const started = accessLog || counters ? process.hrtime.bigint() : 0n;
@@ -111,7 +121,15 @@ export class WorkerHttp {
   };
 
   #onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
-    const { app, log } = this.options;
+    const { app, log, settings } = this.options;
+    // An upgrade is a request too: the same checks before the app's upgrade handler sees it.
+    const rejection = checkRequest(req, settings, () => this.options.trustProxy(req.socket.remoteAddress));
+    if (rejection) {
+      const { status, headers, body } = rejectionResponse(rejection);
+      const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.end(`HTTP/1.1 ${status} ${body.slice(0, body.indexOf(':'))}\r\n${head}\r\n${body}`);
+      return;
+    }
     if (!app.upgrade) {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -130,6 +148,8 @@ export class WorkerHttp {
     const server = create(
       {
         keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
+        // Node's own missing-Host 400 keeps parsing the connection; checkRequest answers it instead.
+        requireHostHeader: false,
         requestTimeout: 300_000,
         // Room for the configured limits, which checkRequest enforces with Gunicorn's status codes.
         maxHeaderSize: Math.max(16_384, (settings.limitRequestLine || 8190) + 2 * (settings.limitRequestFieldSize || 8190)),
@@ -150,6 +170,12 @@ export class WorkerHttp {
       });
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Bytes after a rejection that do not parse: the connection is over (the rejection still
+      // flushes), they get no answer.
+      if (this.#rejected.has(socket as Socket)) {
+        socket.end();
+        return;
+      }
       if (!socket.writable || err.code === 'ECONNRESET') {
         socket.destroy();
         return;
