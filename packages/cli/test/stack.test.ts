@@ -105,7 +105,7 @@ describe('nodicorn stack', () => {
     const dir = stackDir(`{ web: { app: 'app.mjs:app' }, api: { app: 'app.mjs:app' } }`, `{ listen: ['https://127.0.0.1:${httpsPort}', 'http://127.0.0.1:${httpPort}'], redirectHttps: true, serverName: ['localhost'], routes: [{ prefix: '/api/', upstream: 'api' }, { prefix: '/', upstream: 'web' }] }`);
     const up = stack(dir, 'up', '-d');
     expect(up.status, up.stderr).toBe(0);
-    const cert = /self-signed certificate (\S+)/.exec(up.stdout)![1]!;
+    const cert = /self-signed leaf certificate (\S+)/.exec(up.stdout)![1]!;
     const get = (path: string) =>
       new Promise<string>((resolve, reject) => {
         https.get({ host: '127.0.0.1', servername: 'localhost', port: httpsPort, path, ca: readFileSync(cert) }, (res) => {

@@ -83,8 +83,8 @@ export interface RunningProxy {
 }
 
 /** Starts `nodicorn proxy ARGS` and reads its bound listeners back from the log. */
-export async function startProxy(args: readonly string[], options: { cwd?: string } = {}): Promise<RunningProxy> {
-  const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...args], { cwd: options.cwd });
+export async function startProxy(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningProxy> {
+  const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...args], { cwd: options.cwd, env: options.env });
   await proc.waitFor(/\[INFO\] Ready: /);
   const http = /Listening at: (http:\/\/\S+)/.exec(proc.output())?.[1] ?? '';
   const https = /Listening at: (https:\/\/\S+)/.exec(proc.output())?.[1] ?? '';

@@ -22,6 +22,10 @@ beforeEach(async () => {
   writeFileSync(join(root, '.env'), 'SECRET=1');
   writeFileSync(join(dir, 'outside.txt'), 'outside the root');
   symlinkSync(join(dir, 'outside.txt'), join(root, 'escape.txt'));
+  // issue 11 item 6: a real file whose precompressed siblings point out of the root.
+  writeFileSync(join(root, 'pc.txt'), 'plain pc');
+  symlinkSync(join(dir, 'outside.txt'), join(root, 'pc.txt.br'));
+  symlinkSync('/etc/passwd', join(root, 'pc.txt.gz'));
   proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--static', `/assets=${root}`], { cwd: dir });
 });
 
@@ -88,6 +92,20 @@ describe('static mounts', () => {
       expect([400, 403, 404], `${path} -> ${status}`).toContain(status);
       expect(raw).not.toContain('outside the root');
       expect(raw).not.toContain('SECRET');
+    }
+  });
+
+  it('never sends a precompressed sibling that is a symlink out of the root', async () => {
+    for (const encoding of ['br', 'gzip', 'gzip, br']) {
+      // Twice: the second answer comes from the variant and small-file caches.
+      for (let i = 0; i < 2; i++) {
+        const raw = await rawExchange(proxy.port, `GET /assets/pc.txt HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: ${encoding}\r\nConnection: close\r\n\r\n`);
+        expect(statuses(raw)).toEqual([200]);
+        expect(raw).not.toMatch(/content-encoding/i);
+        expect(raw).toContain('plain pc');
+        expect(raw).not.toContain('outside the root');
+        expect(raw).not.toContain('root:');
+      }
     }
   });
 

@@ -24,7 +24,7 @@ function bannerFor(stack: Stack, parts: readonly StackPart[]): string {
   const cert = proxy?.lines.map((l) => /self-signed development certificate (\S+)/.exec(l)?.[1]).find(Boolean);
   const lines = [`nodicorn stack "${stack.name}" is up`];
   for (const url of urls) lines.push(`  ${url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost')}${url.startsWith('http:') && stack.proxy?.redirectHttps ? '   (redirects to https)' : ''}`);
-  if (cert) lines.push(`  TLS: self-signed certificate ${cert}`, `       trust it: NODE_EXTRA_CA_CERTS=${cert}   or   curl --cacert ${cert} ...`);
+  if (cert) lines.push(`  TLS: self-signed leaf certificate ${cert} (not a CA; localhost, 127.0.0.1, ::1 only)`, `       trust it: NODE_EXTRA_CA_CERTS=${cert}   or   curl --cacert ${cert} ...`);
   for (const server of stack.servers) {
     lines.push(`  ${server.name.padEnd(10)} ${String(server.config.app).padEnd(28)} ${String(server.config.workers ?? 1)} worker(s)   unix:${server.socket}`);
   }

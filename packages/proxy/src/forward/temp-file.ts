@@ -1,22 +1,44 @@
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 let counter = 0;
+let privateDir: string | null = null;
+
+/**
+ * This process's own directory for buffer files, made once with mkdtemp (mode 0700, an
+ * unpredictable name) and removed on exit. Names inside it are then private: another local user
+ * can neither pre-create one (temp-file squatting, issue 11 item 9) nor list or open them, as
+ * nginx's proxy_temp_path is a directory only its workers can enter.
+ */
+function bufferDir(): string {
+  if (privateDir === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'nodicorn-proxy-'));
+    privateDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return privateDir;
+}
+
+/** The private buffer directory, when one has been made (tests look for it). */
+export function tempFileDir(): string | null {
+  return privateDir;
+}
 
 /**
  * An anonymous temp file for a body that outgrew its memory buffer. It is unlinked the moment it
  * is opened, as nginx does with its proxy_temp files, so a crash never leaves one behind. Writes and
  * reads are synchronous, as nginx's (without `aio threads`): short, local, and bounded by the
- * caller's buffer size, not by the body.
+ * caller's buffer size, not by the body. Opened with exclusive creation (`wx+`, 0600), so even
+ * inside the private directory an existing name is never reused.
  */
 export class TempFile {
   readonly #fd: number;
   size = 0;
   #closed = false;
 
-  constructor(dir = tmpdir()) {
-    const path = join(dir, `nodicorn-proxy-${process.pid}-${++counter}.tmp`);
+  constructor(dir = bufferDir()) {
+    const path = join(dir, `${++counter}.tmp`);
     this.#fd = openSync(path, 'wx+', 0o600);
     unlinkSync(path);
   }

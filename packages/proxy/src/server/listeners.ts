@@ -7,6 +7,7 @@ import type { ProxyApp } from '../proxy-app.js';
 import { formatListen, type ListenSpec } from '../settings/addresses.js';
 import type { ProxySettings } from '../settings/definitions.js';
 import type { TlsMaterial } from '../tls/certificates.js';
+import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
 
 export interface BoundListener {
   readonly spec: ListenSpec;
@@ -35,23 +36,37 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
   };
   const server =
     spec.scheme === 'https'
-      ? https.createServer({ ...options, cert: tls!.cert, key: tls!.key, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] })
+      ? https.createServer({
+          ...options,
+          cert: tls!.cert,
+          key: tls!.key,
+          minVersion: 'TLSv1.2',
+          ALPNProtocols: ['http/1.1'],
+          secureOptions: TLS_SECURE_OPTIONS,
+          // nginx bounds the handshake by client_header_timeout; Node's default is 120 s.
+          handshakeTimeout: settings.clientHeaderTimeout * 1000,
+        })
       : http.createServer(options);
   server.maxHeadersCount = 0;
   server.on('request', app.handle);
   server.on('upgrade', app.upgrade);
   server.on('checkContinue', app.checkContinue);
+  // TLS sockets whose handshake completed. https.Server re-emits TLS errors (handshake timeout, a
+  // bad or partial ClientHello) as 'clientError' on a socket that never became secure: an HTTP
+  // answer written there is never flushed, so the socket would be held forever (issue 11 item 5).
+  const secured = new WeakSet<object>();
+  if (spec.scheme === 'https') server.on('secureConnection', (socket) => secured.add(socket));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Node's default, minus nothing: a parse error gets a bare 400 (431 for oversized headers), a
     // reset or timeout just closes. It must never throw.
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    if (spec.scheme === 'https' && !secured.has(socket)) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     // Destroyed once written, as Node's default handler does: the HTTP server keeps sockets
     // half-open, so a peer that never answers our FIN (a slowloris) would otherwise keep it.
     // Requests parsed before the bad one are answered first, then this, then nothing more.
     rejectConnection(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
-  if (spec.scheme === 'https') server.on('tlsClientError', () => {});
   return server;
 }
 

@@ -4,6 +4,7 @@ import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.
 import type { ProxyConfig } from '../settings/resolve.js';
 import { loadTls, type TlsMaterial } from '../tls/certificates.js';
 import { createListener, listen, type BoundListener } from './listeners.js';
+import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
 
 export interface RunningProxy {
   readonly app: ProxyApp;
@@ -21,8 +22,8 @@ function banner(listeners: readonly BoundListener[], tls: TlsMaterial | null, lo
   const httpsUrl = listeners.find((l) => l.spec.scheme === 'https')?.url.replace(/\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::1?\])/, '//localhost');
   if (tls?.selfSigned) {
     const c = tls.selfSigned;
-    log.info(`TLS: ${c.generated ? 'generated a' : 'using the'} self-signed development certificate ${c.certPath} (valid until ${c.validTo.toISOString().slice(0, 10)}; SANs localhost, 127.0.0.1, ::1)`);
-    log.info(`TLS: to trust it, NODE_EXTRA_CA_CERTS=${c.certPath} node ...  or  curl --cacert ${c.certPath} ${httpsUrl ?? 'https://localhost:PORT'}/`);
+    log.info(`TLS: ${c.generated ? 'generated a' : 'using the'} self-signed development certificate ${c.certPath} (a leaf, not a CA: valid only for localhost, 127.0.0.1, ::1, until ${c.validTo.toISOString().slice(0, 10)})`);
+    log.info(`TLS: to trust it (its key cannot sign for any other name), NODE_EXTRA_CA_CERTS=${c.certPath} node ...  or  curl --cacert ${c.certPath} ${httpsUrl ?? 'https://localhost:PORT'}/`);
   } else if (tls) {
     log.info(`TLS: certificate ${tls.certPath}`);
   }
@@ -63,7 +64,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
       if (!same) log.warning('Reload: --listen changes take effect on restart; keeping the current listeners.');
       if (needsTls) {
         tls = await loadTls(next.settings, next.cwd);
-        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:https').Server).setSecureContext({ cert: tls.cert, key: tls.key });
+        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:https').Server).setSecureContext({ cert: tls.cert, key: tls.key, secureOptions: TLS_SECURE_OPTIONS });
       }
       await app.reload(next);
       log.info('Reloaded configuration and certificates.');

@@ -59,11 +59,17 @@ export class StaticMount {
         res.end(hit.body);
         return;
       }
-      realpath.native(file, (err, real) => {
-        if (err || (real !== this.#rootReal && !real.startsWith(this.#rootReal + sep))) return sendError(res, 404);
+      // The real path of the file actually sent: a `.br`/`.gz` sibling may be a symlink out of the
+      // root even when the plain file is not, so it is held to the same rule.
+      realpath.native(key, (err, real) => {
+        if (err || !this.#inside(real)) return sendError(res, 404);
         this.#send(req, res, pathname, query, segments, encoding, plain ? key : null);
       });
     });
+  }
+
+  #inside(real: string): boolean {
+    return real === this.#rootReal || real.startsWith(this.#rootReal + sep);
   }
 
   #send(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, segments: string[], encoding: 'br' | 'gz' | null, cacheKey: string | null): void {
@@ -115,8 +121,15 @@ export class StaticMount {
       this.#variants.set(file, v);
       choose(v);
     };
-    stat(`${file}.br`, (err, s) => ((found.br = !err && s.isFile()), done()));
-    stat(`${file}.gz`, (err, s) => ((found.gz = !err && s.isFile()), done()));
+    // A sibling counts only when its real path is inside the root (a `.br` symlink to /etc/passwd
+    // does not exist as far as we are concerned), so such a client gets the plain file.
+    const probe = (suffix: 'br' | 'gz') =>
+      realpath.native(`${file}.${suffix}`, (err, real) => {
+        if (err || !this.#inside(real)) return done();
+        stat(real, (err2, s) => ((found[suffix] = !err2 && s.isFile()), done()));
+      });
+    probe('br');
+    probe('gz');
   }
 }
 

@@ -23,6 +23,8 @@ function usable(cert: string, now: number): Date | null {
     const validTo = new Date(x509.validTo);
     const sans = x509.subjectAltName ?? '';
     if (validTo.getTime() - now < RENEW_BEFORE_MS) return null;
+    // Certificates from before issue 11 item 10 were an unconstrained CA: replace them.
+    if (x509.ca) return null;
     if (!REQUIRED_SANS.every((san) => sans.includes(san))) return null;
     return validTo;
   } catch {
@@ -31,8 +33,8 @@ function usable(cert: string, now: number): Date | null {
 }
 
 /**
- * The development certificate: generated once with `selfsigned` (EC P-256, SHA-256, SANs localhost,
- * 127.0.0.1 and ::1) into `<stateDir>/tls/`, reused until it nears expiry. The key is written 0600
+ * The development certificate: a self-signed leaf (not a CA) generated once with `selfsigned`
+ * (EC P-256, SHA-256, SANs localhost, 127.0.0.1 and ::1) into `<stateDir>/tls/`, reused until it nears expiry. The key is written 0600
  * and both files are replaced atomically, so a concurrent start never reads half a PEM.
  */
 export async function ensureSelfSigned(stateDir: string, now = Date.now()): Promise<GeneratedCert> {
@@ -54,9 +56,12 @@ export async function ensureSelfSigned(stateDir: string, now = Date.now()): Prom
     notBeforeDate,
     notAfterDate: new Date(now + VALID_DAYS * 24 * 3600 * 1000),
     extensions: [
-      // A self-signed leaf is its own trust anchor for NODE_EXTRA_CA_CERTS and curl --cacert.
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true, critical: true },
+      // A self-signed leaf (CA:FALSE, no keyCertSign) is still its own trust anchor for
+      // NODE_EXTRA_CA_CERTS and curl --cacert, but a user who trusts it trusts only these names:
+      // its key cannot sign a certificate for any other host (issue 11 item 10). ECDHE key
+      // exchange needs only digitalSignature (RFC 5480 §3: no keyEncipherment for EC keys).
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
     ],
