@@ -1,5 +1,5 @@
 // Faults measured against nginx → Gunicorn (issue 12): each scenario bounded in time, loopback only.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
@@ -77,4 +77,54 @@ describe('faults: starting', () => {
     expect(pending.length).toBeGreaterThan(20);
     expect(outcome, 'every early connection was served').toEqual({ served: pending.length, refused: 0, other: [] });
   });
+});
+
+describe('faults: memory and reloads', () => {
+  it('a worker leaking 40 MB/s stays under --max-worker-memory + one second of allocation', async () => {
+    // The leak runs on a timer, so its rate does not depend on the test's traffic: 4 MB every 100 ms.
+    const dir = appDir({
+      'app.mjs': `const leak = []; setInterval(() => leak.push(Buffer.alloc(4 * 1024 * 1024, 1)), 100);
+export const app = (req, res) => res.end(String(process.pid));`,
+    });
+    const limitMb = 100;
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '--max-worker-memory', String(limitMb), 'app.mjs:app']);
+    const [leaker] = childPids(server.pid);
+    const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    let peak = 0;
+    // Sample the worker's RSS from outside until the master has decided to replace it.
+    await until(() => {
+      try {
+        peak = Math.max(peak, rssMb(leaker!));
+      } catch {
+        // exited
+      }
+      return /Replacing worker \d+: max_worker_memory/.test(server.output());
+    }, 20_000, 'the memory recycle');
+    console.log(`12.5: limit ${limitMb} MB, peak RSS before the recycle decision ${peak.toFixed(0)} MB`);
+    // With the check on the heartbeat alone (every 7.5 s at the default timeout) this reached ~400 MB.
+    expect(peak).toBeLessThan(limitMb + 40);
+    expect((await request({ url: server.url })).status).toBe(200);
+  }, 40_000);
+
+  it('HUP while a respawned worker boots: every worker serving after "Reload complete" started after the HUP', async () => {
+    const dir = appDir();
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:app']);
+    const booted = () => [...server.output().matchAll(/Booting worker with pid: (\d+)/g)].map((m) => Number(m[1]));
+    const [victim] = childPids(server.pid);
+    const bootsBefore = booted().length;
+    process.kill(victim!, 'SIGKILL');
+    // The respawn has been forked: HUP now, while it is still loading the app.
+    await until(() => booted().length > bootsBefore, 5_000, 'the respawn to fork');
+    const respawn = booted().at(-1)!;
+    server.signal('SIGHUP');
+    await server.waitFor(/Reload complete/, 15_000);
+    const afterHup = () => booted().slice(bootsBefore + 1);
+    // Workers that were retired may still be draining; the ones left must all be post-HUP.
+    await until(() => {
+      const pids = childPids(server.pid);
+      return pids.length === 2 && pids.every((p) => afterHup().includes(p));
+    }, 10_000, 'only post-HUP workers');
+    expect(childPids(server.pid)).not.toContain(respawn);
+    expect((await request({ url: server.url })).status).toBe(200);
+  }, 40_000);
 });

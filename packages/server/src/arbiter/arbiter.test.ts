@@ -205,6 +205,26 @@ describe('Arbiter', () => {
     expect(t.arbiter.state).toBe('running');
   });
 
+  it('HUP while a respawned worker boots: that worker is replaced too before "Reload complete" (issue 12.7)', () => {
+    const t = setup();
+    t.arbiter.start();
+    t.readyAll();
+    t.spawned[0]!.exit(null, 'SIGKILL');
+    const respawn = t.spawned[2]!;
+    expect(t.arbiter.workers.get(respawn.pid)?.state).toBe('booting');
+    const hupAt = t.spawned.length;
+    t.signal('SIGHUP');
+    expect(respawn.signals).toEqual(['SIGTERM']);
+    respawn.send({ type: 'ready' }); // too late: it is retiring and must not count
+    respawn.exit(0);
+    t.readyAll();
+    expect(t.lines.some((l) => l.includes('Reload complete'))).toBe(true);
+    t.live().filter((w) => t.arbiter.workers.get(w.pid)?.state === 'retiring').forEach((w) => w.exit(0));
+    const serving = t.live().filter((w) => t.arbiter.workers.get(w.pid)?.state === 'ready');
+    expect(serving).toHaveLength(2);
+    for (const w of serving) expect(t.spawned.indexOf(w)).toBeGreaterThanOrEqual(hupAt);
+  });
+
   it('keeps the old workers when the new code fails to boot after HUP', () => {
     const t = setup({ workers: 1 });
     t.arbiter.start();

@@ -426,7 +426,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.deps.log.info('Handling signal: hup. Reloading workers');
     this.#hook('onReload', this.serverInfo());
     this.#setState('reloading');
-    for (const worker of [...this.workers.values()]) {
+    const before = [...this.workers.values()];
+    for (const worker of before) {
       const stale = worker.replacedBy;
       if (stale && stale.state === 'booting') {
         // Its pending replacement loaded the code before this HUP: retire it (its exit is expected,
@@ -436,6 +437,14 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         this.#retire(stale);
       }
       if (worker.state === 'ready') this.replace(worker, 'reload', 'reload');
+    }
+    // A worker still booting from before the HUP (a respawn after a crash, a TTIN) has loaded the old
+    // code and settings: retire it and boot its slot afresh, so every worker serving after "Reload
+    // complete" was started after the HUP.
+    for (const worker of before) {
+      if (worker.state !== 'booting' || worker.replaces || worker.purpose === 'reload') continue;
+      this.#retire(worker);
+      this.#spawn('reload', worker.slot);
     }
     this.#settle();
   }
