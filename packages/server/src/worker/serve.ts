@@ -56,6 +56,12 @@ export class WorkerHttp {
   readonly #lastActive = new WeakMap<Socket, number>();
   /** Connections a rejection went out on: whatever else they carry is not run. */
   readonly #rejected = new WeakSet<Socket>();
+  /**
+   * The responses started on each connection. Node never emits 'close' on a pipelined response still
+   * queued behind another when the client goes away, so the connection's own close drops them all
+   * from the tracker (else a draining worker reports requests in flight that no one waits for).
+   */
+  readonly #responsesOn = new WeakMap<Socket, Set<ServerResponse>>();
   #draining = false;
   #onAllClosed: (() => void) | null = null;
 
@@ -83,10 +89,13 @@ export class WorkerHttp {
     const started = accessLog || counters ? process.hrtime.bigint() : 0n;
     const socketBytesBefore = accessLog ? req.socket.bytesWritten : 0;
     tracker.inflight.set(res, info);
+    const onSocket = this.#responsesOn.get(req.socket);
+    onSocket?.add(res);
     if (this.#draining || settings.workerClass === 'sync' || settings.keepalive === 0) res.setHeader('connection', 'close');
     res.once('close', () => {
       this.#lastActive.set(req.socket, Date.now());
       tracker.inflight.delete(res);
+      onSocket?.delete(res);
       tracker.served++;
       if (counters) countRequest(counters, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
       if (accessLog) {
@@ -163,7 +172,10 @@ export class WorkerHttp {
     server.on('connection', (socket: Socket) => {
       this.#connections.add(socket);
       this.#lastActive.set(socket, Date.now());
+      this.#responsesOn.set(socket, new Set());
       socket.once('close', () => {
+        for (const res of this.#responsesOn.get(socket) ?? []) this.options.tracker.inflight.delete(res);
+        this.#responsesOn.delete(socket);
         this.#connections.delete(socket);
         this.options.onConnectionClosed?.();
         if (this.#connections.size === 0) this.#onAllClosed?.();
