@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { parseEntrySpec } from './app/entry-spec.js';
 import { loadApp, resolveModule } from './app/load-app.js';
@@ -5,6 +6,7 @@ import { Arbiter } from './arbiter/arbiter.js';
 import { removePidfile, writePidfile } from './arbiter/pidfile.js';
 import { spawnWorker } from './arbiter/spawn-worker.js';
 import { resolveIdentity } from './arbiter/users.js';
+import { childExecArgv } from './process/exec-argv.js';
 import { defaultControlPath, serverName } from './control/paths.js';
 import { watchForReload } from './dev-reload.js';
 import { startMetricsServer } from './metrics/server.js';
@@ -90,9 +92,29 @@ function assertOpens(path: string, flags: 'a' | 'r', failure: string, fix = ''):
   }
 }
 
-function checkLogFiles(settings: Settings): void {
+/**
+ * Workers open the log files themselves, as --user: a file root can open may be closed to them
+ * (a root-owned /var/log directory). So with --user the check is made as that user, in a child
+ * process, and fails in one line before any worker is forked.
+ */
+function assertOpensAs(path: string, identity: { uid?: number; gid?: number }, failure: string): void {
+  if (identity.uid === undefined && identity.gid === undefined) return;
+  const probe = spawnSync(process.execPath, [...childExecArgv(), '-e', 'require("node:fs").closeSync(require("node:fs").openSync(process.argv[1], "a"))', path], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    ...identity,
+  });
+  if (probe.status === 0) return;
+  const code = /\b(E[A-Z]+)\b/.exec(probe.stderr)?.[1] ?? probe.error?.message ?? `exit ${probe.status}`;
+  throw new NodicornError('ERR_BAD_SETTING', `${failure} ${path} as the workers' user (uid ${identity.uid ?? process.getuid?.()}, gid ${identity.gid ?? process.getgid?.()}): ${code}. Workers run as --user/--group and open it themselves: make the file or its directory writable by them, or log to - (stderr).`);
+}
+
+function checkLogFiles(settings: Settings, identity: { uid?: number; gid?: number }): void {
   for (const [name, flag, path] of [['accesslog', '--access-logfile', settings.accesslog], ['errorlog', '--error-logfile', settings.errorlog]] as const) {
-    if (path && path !== '-') assertOpens(path, 'a', `Cannot open ${name} (${flag})`, ' Check the directory exists and is writable.');
+    if (!path || path === '-') continue;
+    // As the workers first: a file the master (root) created would be root's, and closed to them.
+    assertOpensAs(path, identity, `Cannot open ${name} (${flag})`);
+    assertOpens(path, 'a', `Cannot open ${name} (${flag})`, ' Check the directory exists and is writable.');
   }
 }
 
@@ -112,6 +134,8 @@ function checkTlsFiles(settings: Settings): void {
  */
 export async function checkConfig(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
+  checkLogFiles(settings, resolveIdentity(settings.user, settings.group));
+  checkTlsFiles(settings);
   const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
   const mode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
   for (const listener of await bindAll(binds, { umask: settings.umask, mode, backlog: settings.backlog, attempts: 1 })) listener.close();
@@ -145,7 +169,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   // Fail in one line here rather than in every worker: a missing module cannot become importable.
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
-  checkLogFiles(settings);
+  checkLogFiles(settings, identity);
   checkTlsFiles(settings);
   try {
     await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
@@ -175,7 +199,17 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   let stopWatching = () => undefined as void;
   const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
   const signalHandlers = new Map<NodeJS.Signals, () => void>();
+  // Gunicorn closes its listeners (and unlinks Unix paths) as a stop begins: a client connecting
+  // during the drain is refused at once (ENOENT, ECONNREFUSED) instead of waiting in a backlog no
+  // worker accepts from any more and being reset when the master exits.
+  let listenersOpen = true;
+  const closeListeners = (): Promise<void> => {
+    if (!listenersOpen) return Promise.resolve();
+    listenersOpen = false;
+    return Promise.all(listeners.map((l) => (l.stopAccepting ? l.stopAccepting() : l.close()))).then(() => undefined);
+  };
   const arbiter: Arbiter = new Arbiter(settings, listeners, {
+    stopAccepting: closeListeners,
     spawn: spawnWorker,
     log,
     now: Date.now,
@@ -191,7 +225,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
       metricsServer?.close();
       stopWatching();
       for (const [signal, handler] of signalHandlers) process.off(signal, handler);
-      for (const listener of listeners) listener.close();
+      void closeListeners();
       if (settings.pidfile) removePidfile(settings.pidfile);
       log.close();
       resolveHalted(code);

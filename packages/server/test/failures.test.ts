@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,5 +159,23 @@ describe('nodicorn APP: pidfile and privileges', () => {
     expect(status).toMatch(/^Uid:\s+65534\s/m);
     expect(status).toMatch(/^Gid:\s+65534\s/m);
     expect(readFileSync(`/proc/${server.pid}/status`, 'utf8')).toMatch(/^Uid:\s+0\s/m);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('--user nobody with a log in a root-only directory: one line naming the setting, before any worker starts', () => {
+    const d = appDir();
+    const rootOnly = join(d, 'logs');
+    mkdirSync(rootOnly, { mode: 0o700 });
+    const run = runToExit(['--chdir', d, '-b', '127.0.0.1:0', '-u', 'nobody', '-g', 'nogroup', '--access-logfile', join(rootOnly, 'access.log'), 'app.mjs:app']);
+    expect(run.code).toBe(1);
+    expect(errorLines(run.output)).toEqual([
+      `nodicorn: error: Cannot open accesslog (--access-logfile) ${join(rootOnly, 'access.log')} as the workers' user (uid 65534, gid 65534): EACCES. Workers run as --user/--group and open it themselves: make the file or its directory writable by them, or log to - (stderr).`,
+    ]);
+    expect(run.output).not.toMatch(/Booting worker| {4}at /);
+    // A directory the workers may write to works, and the file they share with the master is theirs.
+    const shared = join(d, 'shared');
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(shared, 0o777);
+    const ok = spawnSync(process.execPath, [NODICORN_BIN, '--chdir', d, '-b', '127.0.0.1:0', '-u', 'nobody', '-g', 'nogroup', '--error-logfile', join(shared, 'error.log'), '--check-config', 'app.mjs:app'], { encoding: 'utf8', timeout: 30_000 });
+    expect(ok.status, ok.stderr).toBe(0);
   });
 });

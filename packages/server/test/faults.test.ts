@@ -128,3 +128,46 @@ export const app = (req, res) => res.end(String(process.pid));`,
     expect((await request({ url: server.url })).status).toBe(200);
   }, 40_000);
 });
+
+describe('faults: stopping', () => {
+  it.each([['async'], ['sync']])('TERM (-k %s): new connections are refused at once, everything accepted is answered, nothing is reset', async (workerClass) => {
+    const dir = appDir();
+    const socketPath = join(dir, 'app.sock');
+    const server = await startNodicorn(['-w', '2', '-k', workerClass!, '--chdir', dir, '-b', `unix:${socketPath}`, 'app.mjs:app']);
+    const outcome = { ok: 0, refused: 0, reset: 0, other: [] as string[] };
+    // Requests in flight when TERM comes: they must finish.
+    const slow = Array.from({ length: 2 }, () => request({ socketPath, path: '/slow?ms=800' }, { timeoutMs: 15_000 }));
+    await until(() => (server.output().match(/SLOW REQUEST/g) ?? []).length >= (workerClass === 'sync' ? 1 : 2), 10_000, 'slow requests in flight');
+    let stopped = false;
+    let termAt = 0;
+    const loops = Array.from({ length: 16 }, async () => {
+      while (!stopped) {
+        try {
+          const res = await request({ socketPath }, { timeoutMs: 15_000 });
+          if (res.status === 200) outcome.ok++;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+            outcome.refused++;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          } else if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/.test(String(err))) outcome.reset++;
+          else outcome.other.push(String(err));
+        }
+      }
+    });
+    await until(() => outcome.ok > 50, 10_000, 'traffic');
+    server.signal('SIGTERM');
+    termAt = Date.now();
+    expect(await server.exited(20_000)).toBe(0);
+    const stopMs = Date.now() - termAt;
+    stopped = true;
+    await Promise.all(loops);
+    const slowAnswers = await Promise.all(slow);
+    expect(slowAnswers.map((r) => r.status)).toEqual([200, 200]);
+    expect(outcome.reset, JSON.stringify(outcome)).toBe(0);
+    expect(outcome.other).toEqual([]);
+    expect(outcome.refused, 'connections after TERM were refused, not queued').toBeGreaterThan(0);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(stopMs).toBeLessThan(10_000);
+  });
+});

@@ -63,6 +63,11 @@ export interface ArbiterDeps {
   readonly identity: { uid?: number; gid?: number };
   /** Called once when the master has stopped all workers: close sockets, remove the pidfile, exit. */
   readonly onHalt: (exitCode: number) => void;
+  /**
+   * Called once when a stop begins: new connections must be refused from that moment (Unix socket
+   * paths unlinked, the master's listening descriptors closed) while the workers drain.
+   */
+  readonly stopAccepting?: () => Promise<void> | void;
   /** Called on USR1, after the workers were told to reopen theirs. */
   readonly reopenLogs?: () => void;
   /** With capture_output: where the workers' stdout and stderr lines go (the error log). */
@@ -115,6 +120,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #exitCode: number = EXIT.OK;
   /** Connections the master accepted and no worker has taken yet (round-robin, sync). */
   #pending: Socket[] = [];
+  /** A graceful stop waiting for the accepted connections to be dealt before it signals the workers. */
+  #termWhenDealt = false;
+  /** The master's listeners have closed since the stop began (nothing more can arrive). */
+  #listenersClosed = false;
+  /** Connections sent to a worker whose arrival is not confirmed yet. */
+  #inTransit = 0;
   #retiredCounters = emptyCounters();
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
@@ -358,6 +369,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #onTick(): void {
     const now = this.deps.now();
     if (this.state === 'stopping') {
+      this.#dealConnections();
       if (now >= this.#stopDeadline) {
         for (const worker of this.workers.values()) {
           this.deps.log.warning(`Worker ${worker.process.pid} still running at the stop deadline; sending SIGKILL`);
@@ -459,7 +471,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   // ---- connections the master accepts (round-robin, sync) ---------------------------------------
 
   #onConnection(socket: Socket): void {
-    if (this.state === 'stopping' || this.state === 'halted') {
+    // While a graceful stop drains the master's backlog, what it accepts is still dealt out.
+    if (this.state === 'halted' || (this.state === 'stopping' && !this.#termWhenDealt)) {
       socket.destroy();
       return;
     }
@@ -480,6 +493,16 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   }
 
   #dealConnections(): void {
+    this.#dealPending();
+    // TERM only once every dealt connection has reached its worker: one still in the pipe when the
+    // worker drains would be lost with it.
+    if (this.#termWhenDealt && this.#pending.length === 0 && this.#inTransit === 0 && (this.#listenersClosed || this.deps.acceptMode !== 'master')) {
+      this.#termWhenDealt = false;
+      for (const worker of this.#live()) worker.process.kill('SIGTERM');
+    }
+  }
+
+  #dealPending(): void {
     for (let socket = this.#pending[0]; socket; socket = this.#pending[0]) {
       if (socket.destroyed) {
         this.#pending.shift();
@@ -489,8 +512,13 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       if (!worker) return;
       this.#pending.shift();
       if (this.settings.workerClass === 'sync') worker.busy = true;
+      this.#inTransit++;
       void worker.process.sendConnection(socket).then((taken) => {
-        if (taken) return;
+        this.#inTransit--;
+        if (taken) {
+          if (this.#termWhenDealt) this.enqueue({ type: 'tick' });
+          return;
+        }
         // The worker went away between choosing and sending: deal the connection again.
         worker.busy = false;
         this.enqueue({ type: 'connection', socket });
@@ -584,11 +612,23 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       this.deps.log.info(`Handling signal: ${why.replace(/^SIG/, '').toLowerCase()}. ${graceful ? 'Graceful' : 'Fast'} stop`);
       this.#setState('stopping');
       this.#exitCode = exitCode;
+      void Promise.resolve(this.deps.stopAccepting?.()).then(() => {
+        this.#listenersClosed = true;
+        this.enqueue({ type: 'tick' });
+      });
     }
-    for (const socket of this.#pending.splice(0)) socket.destroy();
     const waitMs = graceful ? this.settings.gracefulTimeout * 1000 + 1000 : 2000;
     this.#stopDeadline = Math.min(this.#stopDeadline || Infinity, this.deps.now() + waitMs);
-    for (const worker of this.#live()) worker.process.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
+    if (graceful && (this.#pending.length > 0 || this.deps.acceptMode === 'master')) {
+      // Connections the master accepted (round-robin, sync) are answered, not reset: the workers
+      // get them first and are told to stop once none is left waiting.
+      this.#termWhenDealt = true;
+      this.#dealConnections();
+    } else {
+      this.#termWhenDealt = false;
+      for (const socket of this.#pending.splice(0)) socket.destroy();
+      for (const worker of this.#live()) worker.process.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
+    }
     this.#finishStopIfDone();
   }
 

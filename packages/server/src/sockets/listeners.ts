@@ -28,7 +28,15 @@ export interface Listener {
   /** The TCP port actually bound (port 0 resolves to an ephemeral one). */
   readonly port?: number;
   close(): void;
+  /**
+   * The start of a stop: refuse new connections at once (a Unix path is unlinked now) but take what
+   * already waits in the backlog for a moment, then close. Resolves once closed.
+   */
+  stopAccepting?(): Promise<void>;
 }
+
+/** How long a listener that is stopping still accepts what waits in its backlog. */
+export const BACKLOG_DRAIN_MS = 200;
 
 interface ServerHandle {
   readonly fd: number;
@@ -189,6 +197,13 @@ async function acceptingListener(spec: BindSpec, options: BindOptions): Promise<
     close() {
       server.close();
       removeSocketFile(spec);
+    },
+    stopAccepting() {
+      removeSocketFile(spec);
+      return new Promise<void>((resolve) => setTimeout(() => {
+        server.close();
+        resolve();
+      }, BACKLOG_DRAIN_MS));
     },
   };
 }

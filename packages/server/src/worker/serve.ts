@@ -6,6 +6,7 @@ import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { Settings } from '../settings/definitions.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
+import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
 import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
 import { countRequest, type WorkerCounters } from '../metrics/counters.js';
 import type { RequestTracker } from './request-tracker.js';
@@ -236,8 +237,16 @@ export class WorkerHttp {
     for (const res of this.options.tracker.inflight.keys()) {
       if (!res.headersSent) res.setHeader('connection', 'close');
     }
+    // Accept a moment longer before closing the listeners: on a full stop the master has already
+    // unlinked the Unix socket paths (no new connection can arrive), and what still waits in the
+    // backlog would be reset when the last descriptor closes. Each is served with Connection: close.
     // net.Server's close stops accepting without http.Server's eager closeIdleConnections().
-    for (const server of this.servers) if (server.listening) net.Server.prototype.close.call(server);
+    const listenersClosed = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        for (const server of this.servers) if (server.listening) net.Server.prototype.close.call(server);
+        resolve();
+      }, BACKLOG_DRAIN_MS);
+    });
     // A socket idle for a whole keep-alive period is safe to end: a client reusing it would have sent
     // by now. Ending sockets idle for less races with a client sending its next request.
     const idleMs = Math.max(100, this.options.settings.keepalive * 1000);
@@ -247,14 +256,17 @@ export class WorkerHttp {
       for (const socket of this.#connections) if (!busy.has(socket) && now - (this.#lastActive.get(socket) ?? 0) >= idleMs) socket.end();
     }, Math.min(250, idleMs));
     idleSweep.unref();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearInterval(idleSweep);
-        resolve();
-      };
-      if (this.#connections.size === 0) done();
-      else this.#onAllClosed = done;
-    });
+    return listenersClosed.then(
+      () =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            clearInterval(idleSweep);
+            resolve();
+          };
+          if (this.#connections.size === 0) done();
+          else this.#onAllClosed = done;
+        }),
+    );
   }
 
   #busySockets(): Set<unknown> {
