@@ -104,19 +104,22 @@ const LINGER_BYTES = 4 * 1024 * 1024;
  * instead of the answer. Past the time or byte budget the connection is cut.
  */
 function refuseBody(req: IncomingMessage, res: ServerResponse): void {
-  sendError(res, 413);
-  if (req.complete) return;
+  if (req.complete) return sendError(res, 413);
+  // Lingering close, as nginx's: answer with Connection: close, then half-close (FIN after the 413)
+  // instead of Node's destroy-after-write, and keep reading and dropping what the client still
+  // sends, so it reads the 413 rather than a reset. Past the time or byte budget the socket is cut.
+  const socket = req.socket;
   let dropped = 0;
-  const cut = () => req.destroy();
+  const cut = () => socket.destroy();
   const timer = setTimeout(cut, LINGER_MS).unref();
-  req.on('data', (chunk: Buffer) => {
+  socket.destroySoon = () => socket.end();
+  socket.on('data', (chunk: Buffer) => {
     if ((dropped += chunk.length) > LINGER_BYTES) cut();
   });
-  req.once('end', () => {
-    clearTimeout(timer);
-  });
-  req.once('close', () => clearTimeout(timer));
+  socket.once('end', cut);
+  socket.once('close', () => clearTimeout(timer));
   req.resume();
+  sendError(res, 413, { close: true });
 }
 
 class Forwarding implements Dispatcher.DispatchHandler {
