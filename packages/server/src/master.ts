@@ -128,6 +128,12 @@ function checkTlsFiles(settings: Settings): void {
   }
 }
 
+/** What the master binds (host names resolved to their addresses) and who accepts on it. */
+async function bindPlan(settings: Settings, env: NodeJS.ProcessEnv) {
+  const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
+  return { binds, acceptMode: acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec)) };
+}
+
 /**
  * --check-config: the settings parsed; now load the app once, in this process, and bind every socket
  * once (then let it go), so that what would stop `nodicorn` from starting stops this check too.
@@ -136,9 +142,8 @@ export async function checkConfig(settings: Settings, env: NodeJS.ProcessEnv = p
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
   checkLogFiles(settings, resolveIdentity(settings.user, settings.group));
   checkTlsFiles(settings);
-  const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
-  const mode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
-  for (const listener of await bindAll(binds, { umask: settings.umask, mode, backlog: settings.backlog, attempts: 1 })) listener.close();
+  const { binds, acceptMode } = await bindPlan(settings, env);
+  for (const listener of await bindAll(binds, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, attempts: 1 })) listener.close();
   return EXIT.OK;
 }
 
@@ -176,8 +181,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   } catch (err) {
     throw new NodicornError('ERR_HOOK', `Hook onStarting failed, not starting: ${err instanceof Error ? err.message : String(err)}`, EXIT.ERROR, { cause: err });
   }
-  const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
-  const acceptMode = acceptModeFor(settings.dispatch, settings.workerClass, binds.map((b) => b.spec));
+  const { binds, acceptMode } = await bindPlan(settings, env);
   if (settings.pidfile) writePidfile(settings.pidfile);
   let listeners: Listener[] = [];
   try {

@@ -240,8 +240,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'SIGUSR1':
         this.deps.reopenLogs?.();
         this.deps.log.info('SIGUSR1: log files reopened');
-        // Only a ready worker surely has its handler: one still booting may not, and on a Node
-        // without --disable-sigusr1 USR1 would open its inspector. It reopens once it is ready.
+        // Only a ready worker surely has its handler: one that has just been forked may not have
+        // run its boot module yet, and USR1 would open its inspector. It reopens once it is ready.
         for (const worker of this.#live()) {
           if (worker.state === 'ready') worker.process.kill('SIGUSR1');
           else if (worker.state === 'booting') worker.reopenLogsWhenReady = true;
