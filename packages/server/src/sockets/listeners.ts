@@ -35,6 +35,9 @@ export interface Listener {
   stopAccepting?(): Promise<void>;
 }
 
+/** The listen backlog when none is given: the default of the backlog setting. */
+const DEFAULT_BACKLOG = 2048;
+
 /** How long a listener that is stopping still accepts what waits in its backlog. */
 export const BACKLOG_DRAIN_MS = 200;
 
@@ -172,7 +175,7 @@ function removeSocketFile(spec: BindSpec): void {
 /** A listening server in the master, for the modes where the master accepts and deals connections out. */
 async function acceptingListener(spec: BindSpec, options: BindOptions): Promise<Listener | string> {
   const server = net.createServer({ pauseOnConnect: true });
-  const backlog = options.backlog ?? 2048;
+  const backlog = options.backlog ?? DEFAULT_BACKLOG;
   const previous = spec.kind === 'unix' ? process.umask(options.umask) : undefined;
   const listening = new Promise<string | null>((resolve) => {
     server.once('listening', () => resolve(null));
@@ -218,7 +221,7 @@ function sharedListener(spec: BindSpec, options: BindOptions): Listener | string
   const handle = bindOnce(spec, options.umask, staged);
   if (typeof handle === 'string') return handle;
   try {
-    listenNow([handle.fd], options.backlog ?? 2048);
+    listenNow([handle.fd], options.backlog ?? DEFAULT_BACKLOG);
     if (staged && spec.kind === 'unix') renameSync(staged, spec.path);
   } catch (err) {
     handle.close();
@@ -245,7 +248,7 @@ export async function bindListener(spec: BindSpec, options: BindOptions): Promis
   if (options.mode === 'reuse-port' && spec.kind === 'tcp') {
     return { spec, reusePort: { host: spec.host, port: spec.port }, label: formatBind(spec), port: spec.port, close: () => undefined };
   }
-  if (spec.kind === 'fd' && options.mode !== 'master') return inheritedListener(spec, options.backlog ?? 2048);
+  if (spec.kind === 'fd' && options.mode !== 'master') return inheritedListener(spec, options.backlog ?? DEFAULT_BACKLOG);
   const attempts = options.attempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 500;
   let lastCode = 'EADDRINUSE';
