@@ -1,3 +1,4 @@
+import { muteBrokenStdio } from '@nodicorn/server';
 import { COMMANDS } from './commands/index.js';
 import { reportFatal, serve } from './serve.js';
 
@@ -21,6 +22,9 @@ async function main(argv: readonly string[]): Promise<number> {
   return serve(argv);
 }
 
+// Every command outlives its terminal or a closed pipe (`nodicorn ... | head`): it keeps working and
+// still stops on TERM.
+muteBrokenStdio();
 main(process.argv.slice(2)).then(
   // exit() rather than exitCode: a halted master must not linger on a handle an app left open.
   (code) => process.exit(code),

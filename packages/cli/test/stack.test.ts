@@ -4,15 +4,19 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processAlive } from '@nodicorn/server';
-import { freePort, NODICORN_BIN, onCleanup, request, runCleanups, startProcess, tempDir, until } from '@nodicorn/testkit';
+import { childPids, cpuTicksPerSecond, freePort, NODICORN_BIN, onCleanup, request, runCleanups, running, startProcess, tempDir, until } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
 
 const APP = `export const app = (req, res) => res.end(JSON.stringify({ pid: process.pid, stack: process.env.NODICORN_STACK_NAME, worker: process.env.NODICORN_WORKER_ID }));`;
 
+/** An app that logs every request to stdout and stderr, which the supervisor's pipes carry. */
+const CHATTY_APP = `export const app = (req, res) => { console.log('handling', req.url); console.error('to stderr too'); res.end(String(process.pid)); };`;
+
 function stackDir(servers: string, proxy?: string): string {
   const dir = tempDir('ndc-stack-');
   writeFileSync(join(dir, 'app.mjs'), APP);
+  writeFileSync(join(dir, 'chatty.mjs'), CHATTY_APP);
   writeFileSync(join(dir, 'broken.mjs'), `throw new Error('cannot connect to the database');`);
   writeFileSync(join(dir, 'nodicorn.stack.mjs'), `export default { name: 'tiny', stateDir: 'state', servers: ${servers}${proxy ? `, proxy: ${proxy}` : ''} };`);
   // Whatever a test leaves running is stopped through the stack itself, then by pid as a last resort.
@@ -123,6 +127,33 @@ describe('nodicorn stack', () => {
     expect(redirect.status).toBe(308);
     expect(redirect.headers.location).toBe(`https://localhost:${httpsPort}/somewhere`);
     expect(stack(dir, 'down').status).toBe(0);
+  });
+
+  it('with its supervisor SIGKILLed, every part keeps serving on the broken log pipes without spinning, and down stops them at once', async () => {
+    const httpPort = await freePort();
+    const dir = stackDir(`{ web: { app: 'chatty.mjs:app', workers: 2 } }`, `{ listen: ['http://127.0.0.1:${httpPort}'] }`);
+    expect(stack(dir, 'up', '-d').status).toBe(0);
+    const url = `http://127.0.0.1:${httpPort}`;
+    await until(() => request({ url }).then((r) => r.status === 200), 10_000, 'the stack to answer');
+    const state = JSON.parse(readFileSync(join(dir, 'state/stack.json'), 'utf8')) as { supervisorPid: number; parts: { pid: number }[] };
+    process.kill(state.supervisorPid, 'SIGKILL');
+    await until(() => !running(state.supervisorPid), 10_000, 'the supervisor gone');
+    const parts = state.parts.map((part) => part.pid);
+    const workers = parts.flatMap((pid) => childPids(pid));
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const res = await request({ url, path: `/r${i}` });
+      expect(res.status).toBe(200);
+      answeredBy.add(res.body);
+    }
+    // No worker died of a write to its dead pipe: the ones serving now are the ones from before.
+    for (const pid of answeredBy) expect(workers).toContain(Number(pid));
+    for (const pid of [...parts, ...workers]) expect(await cpuTicksPerSecond(pid, 500)).toBeLessThan(50);
+    const t0 = Date.now();
+    const down = stack(dir, 'down');
+    expect(down.stdout).toBe('stack "tiny" stopped\n');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    for (const pid of [...parts, ...workers]) expect(running(pid)).toBe(false);
   });
 
   it('a proxy without routes in front of one server routes / to it', async () => {

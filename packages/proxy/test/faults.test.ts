@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childPids, freePort, NODICORN_BIN, request, runCleanups, startProcess, tempDir, until, type Proc } from '@nodicorn/testkit';
+import { childPids, cpuTicksPerSecond, freePort, NODICORN_BIN, request, runCleanups, running, startProcess, tempDir, until, type Proc } from '@nodicorn/testkit';
 import { startProxy } from './helpers.js';
 
 afterEach(runCleanups);
@@ -117,11 +117,6 @@ describe('the error log explains 502s (issue 12 point 10)', () => {
   });
 });
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 describe('a broken log pipe (issue 12 point 9)', () => {
   it('keeps serving without spinning and still stops on TERM', async () => {
     const up = await upstreams(1);
@@ -131,22 +126,10 @@ describe('a broken log pipe (issue 12 point 9)', () => {
     await until(() => request({ url, path: '/' }).then((r) => r.status === 200), 10_000, 'the proxy to answer');
     const pid = await until(() => childPids(sh.pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('proxy')), 5000, 'the proxy pid');
     for (let i = 0; i < 20; i++) expect((await request({ url, path: `/r${i}` })).status).toBe(200);
-    const before = cpuTicks(pid);
-    const t0 = Date.now();
-    // A measuring window, not synchronisation: how much CPU an idle proxy burns in it.
-    await new Promise((r) => setTimeout(r, 1000));
-    const ticksPerSecond = ((cpuTicks(pid) - before) * 1000) / (Date.now() - t0);
+    const ticksPerSecond = await cpuTicksPerSecond(pid);
     // A spin is ~100 ticks a second; JIT and GC after the requests stay far below half of that.
     expect(ticksPerSecond).toBeLessThan(50);
     process.kill(pid, 'SIGTERM');
-    await until(() => !readAlive(pid), 3000, 'the proxy to exit on TERM');
+    await until(() => !running(pid), 3000, 'the proxy to exit on TERM');
   });
 });
-
-function readAlive(pid: number): boolean {
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-}

@@ -208,6 +208,30 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/** CPU time a process has used (user + system, in clock ticks: 100 a second on Linux). */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU ticks a second a process burns over `ms` (a busy loop is ~100). */
+export async function cpuTicksPerSecond(pid: number, ms = 1000): Promise<number> {
+  const before = cpuTicks(pid);
+  const t0 = Date.now();
+  // A measuring window, not synchronisation.
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ((cpuTicks(pid) - before) * 1000) / (Date.now() - t0);
+}
+
+/** Whether a process exists and is not a zombie its parent has yet to reap. */
+export function running(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
 export { hasWrk, parseWrk, runWrk, type WrkResult } from './wrk.js';
 
 /**
