@@ -8,7 +8,7 @@ import { spawnWorker } from './arbiter/spawn-worker.js';
 import { resolveIdentity } from './arbiter/users.js';
 import { childExecArgv } from './process/exec-argv.js';
 import { defaultControlPath, serverName } from './control/paths.js';
-import { watchForReload } from './dev-reload.js';
+import { ownFiles, watchForReload } from './dev-reload.js';
 import { startMetricsServer } from './metrics/server.js';
 import { startControlServer } from './control/server.js';
 import { EXIT, NodicornError, describeError } from './errors.js';
@@ -256,10 +256,12 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const ticker = setInterval(() => arbiter.enqueue({ type: 'tick' }), tickMs);
   if (settings.reload) {
     log.warning('--reload is on: workers are replaced whenever a file under chdir changes. Do not use it in production.');
-    const watcher = watchForReload([settings.chdir, ...settings.reloadExtraFiles], (file) => {
+    const watched = [settings.chdir, ...settings.reloadExtraFiles];
+    const ignore = ownFiles(settings, binds.map((bind) => bind.spec), env);
+    const watcher = watchForReload(watched, (file) => {
       log.info(`Change detected in ${file}; reloading workers`);
       onHup();
-    });
+    }, { ignore });
     stopWatching = () => void watcher.close();
   }
   if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, () => arbiter.metrics(), log);

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
@@ -54,5 +54,37 @@ describe('metrics, captured output and dev reload', () => {
     writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v2');`);
     await server.waitFor(/Change detected in .*app\.mjs; reloading workers/);
     await until(async () => (await request({ url: server.url })).body === 'v2', 10_000, 'the new code to answer');
+  });
+
+  it('--reload with its logs, pidfile and socket under chdir reloads only for edits, once per burst (issue 12 point 8)', async () => {
+    const dir = appDir({ 'app.mjs': `export const app = (req, res) => res.end('v1');` });
+    const socketPath = join(dir, 'app.sock');
+    // Started in the app's directory with relative paths, as the issue's failing run was.
+    const server = await startNodicorn(
+      ['--chdir', '.', '-b', 'unix:app.sock', '--reload', '--error-logfile', 'error.log', '--access-logfile', 'access.log', '--pid', 'nodicorn.pid', 'app.mjs:app'],
+      { waitReady: false, cwd: dir },
+    );
+    const errorLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
+    const detections = () => errorLog().match(/Change detected in .*/g) ?? [];
+    const reloads = () => (errorLog().match(/Reload complete/g) ?? []).length;
+    await until(() => /Ready: 1 worker/.test(errorLog()), 15_000, 'the server ready');
+    for (let i = 0; i < 20; i++) expect((await request({ socketPath, path: `/${i}` })).body).toBe('v1');
+    // A burst: an editor's save and a build touching several files within 100 ms.
+    for (let i = 2; i <= 5; i++) writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v${i}');`);
+    writeFileSync(join(dir, 'helper.mjs'), 'export {};');
+    await until(() => reloads() >= 1, 15_000, 'the reload after the edits');
+    for (let i = 0; i < 20; i++) expect((await request({ socketPath, path: `/${i}` })).body, errorLog()).toBe('v5');
+    writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v6');`);
+    await until(() => reloads() >= 2, 15_000, 'the reload after the second edit');
+    expect((await request({ socketPath })).body).toBe('v6');
+    // The log lines, pid and socket writes in between were no change: two edits, two reloads.
+    expect(detections()).toHaveLength(2);
+    for (const line of detections()) expect(line).toMatch(/in .*\/(app|helper)\.mjs; reloading workers$/);
+    server.signal('SIGTERM');
+    expect(await server.exited(10_000)).toBe(0);
+    expect(detections()).toHaveLength(2);
+    // Master and workers wrote the one error log: relative paths name the same file in both.
+    expect(errorLog()).toMatch(/Worker exiting/);
+    expect(readFileSync(join(dir, 'access.log'), 'utf8').split('\n').length).toBeGreaterThan(40);
   });
 });

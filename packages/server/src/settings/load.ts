@@ -1,4 +1,4 @@
-import { resolve as resolvePath } from 'node:path';
+import { resolveLaunchPaths } from './launch-paths.js';
 import { UsageError } from '../errors.js';
 import { findConfigFile, loadConfigFile, type ConfigFile } from './config-file.js';
 import { SETTING_KEYS, SETTINGS, type Settings } from './definitions.js';
@@ -41,9 +41,9 @@ export async function resolveServeSettings(argv: readonly string[], env: NodeJS.
       throw new UsageError('ERR_NO_APP', 'No APP given. Usage: nodicorn [OPTIONS] MODULE[:NAME], e.g. nodicorn -w 2 app.js:app (see nodicorn --help).');
     }
     if (config) layered.config = config.path;
-    // Resolved once against the launch directory, as Gunicorn does, so nothing applies it twice.
-    layered.chdir = resolvePath(cwd, layered.chdir);
-    return { settings: validateSettings(layered), hooks: config?.hooks ?? {} };
+    // Resolved once against the launch directory, as Gunicorn does, so nothing applies them twice
+    // (HUP re-reads from the master, which by then runs in chdir).
+    return { settings: resolveLaunchPaths(validateSettings(layered), cwd), hooks: config?.hooks ?? {} };
   };
   const { settings, hooks } = await resolveOnce();
   return { settings, hooks, configPath: settings.config, flags, reread: resolveOnce };
