@@ -51,6 +51,25 @@ export type WorkerMessage =
   /** An app asked for the server's stats (serverStats()); the master answers with a StatsMessage. */
   | { readonly type: 'stats'; readonly id: number };
 
+/**
+ * Master → worker, just before its TERM: it is retired while the other workers serve on (a reload,
+ * a recycle, TTOU), so it stops accepting at once instead of draining the shared backlog.
+ */
+export interface RetireMessage {
+  readonly type: 'retire';
+}
+
+/**
+ * Master → worker (timeout_quarantine): a request that just timed a worker out; the same method and
+ * target is answered 503 until `until` (epoch ms).
+ */
+export interface QuarantineMessage {
+  readonly type: 'quarantine';
+  readonly method: string;
+  readonly url: string;
+  readonly until: number;
+}
+
 /** Master → worker: the answer to a stats request. */
 export interface StatsMessage {
   readonly type: 'stats';

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childPids, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
+import { childPids, cpuTicksPerSecond, freePort, NODICORN_BIN, request, runCleanups, running, startNodicorn, startProcess, until } from '@nodicorn/testkit';
 import { appDir } from './fixtures.js';
 
 afterEach(runCleanups);
@@ -169,5 +169,65 @@ describe('faults: stopping', () => {
     expect(outcome.refused, 'connections after TERM were refused, not queued').toBeGreaterThan(0);
     expect(existsSync(socketPath)).toBe(false);
     expect(stopMs).toBeLessThan(10_000);
+  });
+});
+
+/** An app that logs on every request, as apps do: to stdout and to stderr. */
+const CHATTY = `export const app = (req, res) => { console.log('handling', req.url); console.error('to stderr too'); res.end(String(process.pid)); };\n`;
+
+describe('faults: a broken log pipe (issue 12 point 9)', () => {
+  it("the master and its workers keep serving once stdout/stderr's reader is gone, without spinning, and stop on TERM", async () => {
+    const dir = appDir({ 'chatty.mjs': CHATTY });
+    const port = await freePort();
+    const sh = startProcess('sh', ['-c', `"${process.execPath}" "${NODICORN_BIN}" -w 2 --chdir ${dir} -b 127.0.0.1:${port} --access-logfile - chatty.mjs:app 2>&1 | head -c 10`]);
+    const url = `http://127.0.0.1:${port}`;
+    const master = await until(() => childPids(sh.pid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chatty')), 10_000, 'the master');
+    const workers = await until(() => (childPids(master).length === 2 ? childPids(master) : undefined), 10_000, 'two workers');
+    await until(() => request({ url }).then((r) => r.status === 200), 10_000, 'the server to answer');
+    // By now `head` has its 10 bytes and is gone: every later line meets EPIPE.
+    await until(() => !childPids(sh.pid).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('head')), 5_000, 'head to exit');
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const res = await request({ url, path: `/r${i}` });
+      expect(res.status).toBe(200);
+      answeredBy.add(res.body);
+    }
+    // An app's console.log no longer kills its worker: the same two workers answered everything.
+    expect([...answeredBy].map(Number).sort()).toEqual([...workers].sort());
+    expect(childPids(master).sort()).toEqual([...workers].sort());
+    for (const pid of [master, ...workers]) expect(await cpuTicksPerSecond(pid, 500)).toBeLessThan(50);
+    process.kill(master, 'SIGTERM');
+    await until(() => !running(master) && workers.every((pid) => !running(pid)), 10_000, 'the master and workers to exit on TERM');
+  });
+});
+
+describe('faults: a request that times a worker out (issue 12 point 4)', () => {
+  it('one /spin through the proxy with 2 workers costs one worker: not retried, and the repeat is answered 503 (--timeout-quarantine)', async () => {
+    const dir = appDir();
+    const socketPath = join(dir, 'app.sock');
+    const server = await startNodicorn(['-w', '2', '-t', '1', '--timeout-quarantine', '10', '--chdir', dir, '-b', `unix:${socketPath}`, 'app.mjs:app']);
+    const workersBefore = childPids(server.pid);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proxy = startProcess(process.execPath, [NODICORN_BIN, 'proxy', '--listen', url, '--upstream', `unix:${socketPath}`]);
+    await until(() => request({ url }).then((r) => r.status === 200), 10_000, 'the proxy to answer');
+    const first = await request({ url, path: '/spin' }, { timeoutMs: 15_000 });
+    expect(first.status).toBe(502); // the upstream died after the request ran for 1 s: not retried
+    await server.waitFor(/timed a worker out: answered 503 for 10s/);
+    const again = await request({ url, path: '/spin' }, { timeoutMs: 15_000 });
+    expect(again.status).toBe(503);
+    expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(again.headers['retry-after'])).toBeLessThanOrEqual(10);
+    expect((await request({ url, path: '/other' })).status).toBe(200);
+    expect(server.output().match(/WORKER TIMEOUT/g)).toHaveLength(1);
+    // The worker that was not killed is still serving: one worker lost to one spinning request.
+    expect(workersBefore.filter((pid) => childPids(server.pid).includes(pid))).toHaveLength(1);
+    expect(proxy.output()).toMatch(/not retried: upstream closed after \d+ ms; answered 502/);
+    // The replacement, booted after the timeout, was told too: whichever worker takes it, it is 503.
+    await server.waitFor(/Worker \d+ ready \(respawn/);
+    for (let i = 0; i < 6; i++) expect((await request({ url, path: '/spin' }, { timeoutMs: 15_000 })).status).toBe(503);
+    expect(server.output().match(/WORKER TIMEOUT/g)).toHaveLength(1);
+    const timedOutLine = server.output().split('\n').find((line) => line.includes('WORKER TIMEOUT'))!;
+    expect(timedOutLine).toMatch(/event loop blocked for 1\.\d+s while serving GET \/spin \(started 1\.\d+s ago\)/);
   });
 });

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../logging/error-log.js';
-import type { BlockedReport, RequestInfo, WorkerMessage } from '../protocol.js';
+import type { BlockedReport, QuarantineMessage, RequestInfo, RetireMessage, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
 import { callHook, type Hooks, type ServerInfo, type WorkerInfo } from '../settings/hooks.js';
 import type { ServerStatus } from '../control/protocol.js';
@@ -127,6 +127,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   /** Connections sent to a worker whose arrival is not confirmed yet. */
   #inTransit = 0;
   #retiredCounters = emptyCounters();
+  /** Requests that timed a worker out and are refused until their time is up (timeout_quarantine). */
+  #quarantined: QuarantineMessage[] = [];
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
   #nextTurn = 0;
@@ -280,6 +282,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #onReady(worker: WorkerRecord): void {
     if (worker.state !== 'booting') return;
     this.#setWorkerState(worker, 'ready');
+    for (const quarantined of this.#quarantined) if (quarantined.until > this.deps.now()) worker.process.send(quarantined);
     worker.readyAt = this.deps.now();
     this.deps.log.info(`Worker ${worker.process.pid} ready (${worker.purpose}, booted in ${worker.readyAt - worker.spawnedAt} ms)`);
     if (worker.reopenLogsWhenReady) {
@@ -403,14 +406,28 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #timeoutKill(worker: WorkerRecord, silentMs: number): void {
     const report = worker.blocked;
     const request = report?.request ?? worker.oldest;
-    const serving = request ? ` while serving ${request.method} ${request.url} (started ${seconds(this.deps.now() - request.startedAt)} ago)` : '';
+    const age = request ? this.deps.now() - request.startedAt : Infinity;
+    // The last beat may predate the request that blocked the loop: it cannot have blocked for longer
+    // than it has existed.
+    const blockedMs = Math.min(silentMs, age);
+    const serving = request ? ` while serving ${request.method} ${request.url} (started ${seconds(age)} ago)` : '';
     const stack = report?.stack.length ? `\nJavaScript stack where the event loop was blocked:\n    ${report.stack.join('\n    ')}` : report?.error ? ` (no stack: ${report.error})` : '';
-    this.deps.log.critical(`WORKER TIMEOUT (pid:${worker.process.pid}): event loop blocked for ${seconds(silentMs)}${serving}${stack}`);
+    this.deps.log.critical(`WORKER TIMEOUT (pid:${worker.process.pid}): event loop blocked for ${seconds(blockedMs)}${serving}${stack}`);
+    if (request && this.settings.timeoutQuarantine > 0) this.#quarantine(request);
     this.#hook('workerAbort', this.serverInfo(), { id: worker.id, pid: worker.process.pid }, report);
     worker.killed = true;
     this.restarts++;
     worker.process.kill('SIGKILL');
     this.#maintainWorkers();
+  }
+
+  /** timeout_quarantine: every worker, and each one started while it lasts, refuses the request. */
+  #quarantine(request: RequestInfo): void {
+    const until = this.deps.now() + this.settings.timeoutQuarantine * 1000;
+    const message: QuarantineMessage = { type: 'quarantine', method: request.method, url: request.url, until };
+    this.#quarantined = [...this.#quarantined.filter((q) => q.until > this.deps.now() && (q.method !== message.method || q.url !== message.url)), message];
+    this.deps.log.warning(`${request.method} ${request.url} timed a worker out: answered 503 for ${this.settings.timeoutQuarantine}s (--timeout-quarantine)`);
+    for (const worker of this.#live()) if (!worker.killed) worker.process.send(message);
   }
 
   // ---- the one way to replace a worker ----------------------------------------------------------
@@ -465,6 +482,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (worker.state === 'retiring' || worker.state === 'exited') return;
     this.#setWorkerState(worker, 'retiring');
     worker.retireDeadline = this.deps.now() + this.settings.gracefulTimeout * 1000 + 1000;
+    worker.process.send({ type: 'retire' } satisfies RetireMessage);
     worker.process.kill('SIGTERM');
   }
 

@@ -94,6 +94,15 @@ export const SETTINGS = {
     validate: (v) => (v >= 0 ? undefined : `must be 0 (off) or more, got ${v}`),
     doc: "Workers whose event loop is silent for this many seconds are killed and replaced; the log names the request and the stack where the loop was stuck. 0 turns it off.",
   }),
+  timeoutQuarantine: setting<number>({
+    name: 'timeout_quarantine',
+    section: 'Worker processes',
+    flags: ['--timeout-quarantine'],
+    type: secondsType,
+    default: 0,
+    validate: (v) => (v >= 0 ? undefined : `must be 0 (off) or more, got ${v}`),
+    doc: 'After a request times a worker out (--timeout), the same method and target arriving within this many seconds is answered 503 with Retry-After instead of blocking the next worker too (a retrying proxy or client would otherwise take down every worker in turn). 0 turns it off.',
+  }),
   gracefulTimeout: setting<number>({
     name: 'graceful_timeout',
     section: 'Worker processes',

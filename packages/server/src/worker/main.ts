@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AccessLog } from '../logging/access-log.js';
 import { emptyCounters } from '../metrics/counters.js';
 import { ErrorLog } from '../logging/error-log.js';
-import { WORKER_ENV, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import { WORKER_ENV, type QuarantineMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { callHook, type Hooks, type WorkerInfo } from '../settings/hooks.js';
 import { compileTrust, parseAllowList } from '../trust.js';
@@ -159,6 +159,10 @@ function fastStop(): void {
 }
 
 process.on('SIGTERM', () => void gracefulStop());
+process.on('message', (message: { type?: string }) => {
+  if (message?.type === 'retire') worker.othersKeepAccepting();
+  else if (message?.type === 'quarantine') worker.quarantine(message as QuarantineMessage);
+});
 process.on('SIGINT', fastStop);
 process.on('SIGQUIT', fastStop);
 process.on('SIGHUP', () => undefined); // the master reloads; a worker ignores HUP as Gunicorn's do

@@ -5,6 +5,7 @@ import type { App } from '@nodicorn/adapters';
 import { formatAccessLine, type AccessLog } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { Settings } from '../settings/definitions.js';
+import type { QuarantineMessage } from '../protocol.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
 import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
@@ -45,6 +46,14 @@ function failResponse(res: ServerResponse): void {
   res.end(ERROR_PAGE);
 }
 
+const QUARANTINE_PAGE = 'Service Unavailable: this request timed a worker out; retry later\n';
+
+/** timeout_quarantine's answer: 503 and when to try again (RFC 9110 §10.2.3). */
+function refuseQuarantined(res: ServerResponse, remainingMs: number): void {
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(QUARANTINE_PAGE), 'retry-after': String(Math.ceil(remainingMs / 1000)) });
+  res.end(QUARANTINE_PAGE);
+}
+
 /**
  * The HTTP side of a worker: one `node:http` server per inherited listening socket, all sharing one
  * request path that tracks in-flight requests, writes the access log and turns a thrown handler
@@ -64,7 +73,11 @@ export class WorkerHttp {
    */
   readonly #responsesOn = new WeakMap<Socket, Set<ServerResponse>>();
   #draining = false;
+  #othersAccept = false;
+  #closeListeners: (() => void) | undefined;
   #onAllClosed: (() => void) | null = null;
+  /** `METHOD target` → until when it is answered 503 (timeout_quarantine). */
+  readonly #quarantined = new Map<string, number>();
 
   constructor(private readonly options: ServeOptions) {}
 
@@ -120,9 +133,13 @@ export class WorkerHttp {
       log.error(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       failResponse(res);
     };
+    const quarantinedMs = (this.#quarantined.get(`${info.method} ${info.url}`) ?? 0) - info.startedAt;
     try {
-      const result = app.handle(req, res);
-      if (result && typeof result.then === 'function') result.then(undefined, fail);
+      if (quarantinedMs > 0) refuseQuarantined(res, quarantinedMs);
+      else {
+        const result = app.handle(req, res);
+        if (result && typeof result.then === 'function') result.then(undefined, fail);
+      }
     } catch (err) {
       fail(err);
     } finally {
@@ -237,15 +254,20 @@ export class WorkerHttp {
     for (const res of this.options.tracker.inflight.keys()) {
       if (!res.headersSent) res.setHeader('connection', 'close');
     }
-    // Accept a moment longer before closing the listeners: on a full stop the master has already
+    // On a full stop, accept a moment longer before closing the listeners: the master has already
     // unlinked the Unix socket paths (no new connection can arrive), and what still waits in the
     // backlog would be reset when the last descriptor closes. Each is served with Connection: close.
+    // A worker retired while the others serve on (a reload, a recycle) stops accepting at once.
     // net.Server's close stops accepting without http.Server's eager closeIdleConnections().
     const listenersClosed = new Promise<void>((resolve) => {
-      setTimeout(() => {
+      const close = () => {
+        clearTimeout(timer);
+        this.#closeListeners = undefined;
         for (const server of this.servers) if (server.listening) net.Server.prototype.close.call(server);
         resolve();
-      }, BACKLOG_DRAIN_MS);
+      };
+      const timer = setTimeout(close, this.#othersAccept ? 0 : BACKLOG_DRAIN_MS);
+      this.#closeListeners = close;
     });
     // A socket idle for a whole keep-alive period is safe to end: a client reusing it would have sent
     // by now. Ending sockets idle for less races with a client sending its next request.
@@ -267,6 +289,23 @@ export class WorkerHttp {
           else this.#onAllClosed = done;
         }),
     );
+  }
+
+  /** timeout_quarantine: the master says this request just timed a worker out. */
+  quarantine(message: QuarantineMessage): void {
+    const now = Date.now();
+    for (const [key, until] of this.#quarantined) if (until <= now) this.#quarantined.delete(key);
+    this.#quarantined.set(`${message.method} ${message.url}`, message.until);
+  }
+
+  /**
+   * The master retires this worker while the others keep accepting on the same sockets: nothing
+   * would wait in the backlog unserved, so the drain closes the listeners at once (the master's
+   * message and its TERM may arrive in either order).
+   */
+  othersKeepAccepting(): void {
+    this.#othersAccept = true;
+    this.#closeListeners?.();
   }
 
   #busySockets(): Set<unknown> {
