@@ -7,6 +7,7 @@ import { contenders, discover } from './src/contenders.mjs';
 import { makeFixtures } from './src/fixtures.mjs';
 import { detectLoader } from './src/load.mjs';
 import { renderMarkdown, writeResults } from './src/report.mjs';
+import { runFairness } from './src/fairness.mjs';
 import { runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
 import {
   APP_SCENARIOS, PROXY_SCENARIOS, footprintTable, loadTable, mixedBaseline, mixedContenders,
@@ -29,8 +30,8 @@ if (!loader) {
 }
 
 const cfg = opts.quick
-  ? { rounds: 3, durationS: 1, warmupS: 1, mixedS: 2, reloadS: 5, reloadRounds: 1, hups: 5 }
-  : { rounds: 5, durationS: 5, warmupS: 2, mixedS: 6, reloadS: 15, reloadRounds: 2, hups: 5 };
+  ? { rounds: 3, durationS: 1, warmupS: 1, mixedS: 2, reloadS: 5, reloadRounds: 1, hups: 5, fairS: 5 }
+  : { rounds: 5, durationS: 5, warmupS: 2, mixedS: 6, reloadS: 15, reloadRounds: 2, hups: 5, fairS: 10 };
 if (opts.rounds) cfg.rounds = Number(opts.rounds);
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 const wanted = (id) => !only || only.has(id);
@@ -78,6 +79,7 @@ let footprintTable_;
     for (const s of proxy) tables.push(loadTable(s, samples[s.id], labels));
   }
   if (wanted('reload')) tables.push(reloadTable(await runReload(reloadContenders(available), cfg, ctx), labels, cfg.hups));
+  if (wanted('fairness') && found.proxy.ok) tables.push(await runFairness(cfg, ctx));
   if (footprintTable_) tables.push(footprintTable_);
 }
 

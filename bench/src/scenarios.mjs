@@ -202,5 +202,11 @@ export function targets(tables, labels, why) {
       : { target: `proxy ${name} ≥ ${goal.toFixed(2)}× nginx`, measured: null, measuredText: why.proxy, verdict: 'not measured' });
   }
   for (const r of rowsOf('reload', isNodicornServer)) out.push(target('zero failed requests across reloads', r, 'failed', '==', 0));
+  for (const r of byId.fairness?.rows ?? []) {
+    for (const [metric, when] of [['steadyRatio', 'steady'], ['lastHalf', 'in the second half of the window after a replacement']]) {
+      const measured = r[metric];
+      out.push({ target: `busiest/least worker ≤ 1.5, ${r.workers} workers, ${when}`, measured, measuredText: `${measured.toFixed(2)}`, verdict: verdict(measured, '<=', 1.5) });
+    }
+  }
   return out;
 }

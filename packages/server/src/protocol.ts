@@ -46,6 +46,8 @@ export type WorkerMessage =
       readonly counters?: WorkerCounters;
     }
   | { readonly type: 'recycle'; readonly reason: string }
+  /** Sent every 250 ms when it changed: what `status` shows and what the master balances on. */
+  | { readonly type: 'load'; readonly requests: number; readonly connections: number }
   /** Sync workers: the connection the master handed over is done; send the next. */
   | { readonly type: 'free' }
   /** An app asked for the server's stats (serverStats()); the master answers with a StatsMessage. */
@@ -57,6 +59,16 @@ export type WorkerMessage =
  */
 export interface RetireMessage {
   readonly type: 'retire';
+}
+
+/**
+ * Master → worker: it holds more than its share of the open connections (a proxy's pooled keep-alive
+ * connections stay where they were accepted, so a replaced or added worker would sit idle): close
+ * this many after their next response, and their clients reconnect to whichever worker accepts.
+ */
+export interface ShedMessage {
+  readonly type: 'shed';
+  readonly connections: number;
 }
 
 /**

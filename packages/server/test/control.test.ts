@@ -41,6 +41,17 @@ describe('control socket: nodicorn status and ctl', () => {
     }
   });
 
+  it('status request counts are at most a second old (the heartbeat is every 7.5 s)', async () => {
+    const dir = appDir();
+    const sock = join(dir, 'control.sock');
+    const server = await startNodicorn(['-w', '1', '--chdir', dir, '-b', '127.0.0.1:0', '--control-socket', sock, 'app.mjs:app']);
+    for (let i = 0; i < 25; i++) await request({ url: server.url });
+    // The claim itself, not synchronisation: a second after the last request, status has counted it.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const status = JSON.parse(nodicorn(['status', '--control-socket', sock, '--json']).stdout) as { workers: { requests: number }[] };
+    expect(status.workers[0]!.requests).toBe(25);
+  });
+
   it('ctl ttin, ttou, reload and stop act on the master', async () => {
     const dir = appDir();
     const sock = join(dir, 'control.sock');

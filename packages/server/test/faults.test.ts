@@ -1,5 +1,6 @@
 // Faults measured against nginx → Gunicorn (issue 12): each scenario bounded in time, loopback only.
 import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids, cpuTicksPerSecond, freePort, NODICORN_BIN, request, runCleanups, running, startNodicorn, startProcess, until } from '@nodicorn/testkit';
@@ -229,5 +230,55 @@ describe('faults: a request that times a worker out (issue 12 point 4)', () => {
     expect(server.output().match(/WORKER TIMEOUT/g)).toHaveLength(1);
     const timedOutLine = server.output().split('\n').find((line) => line.includes('WORKER TIMEOUT'))!;
     expect(timedOutLine).toMatch(/event loop blocked for 1\.\d+s while serving GET \/spin \(started 1\.\d+s ago\)/);
+  });
+});
+
+describe('faults: the spread behind a pooling proxy (issue 12 point 6)', () => {
+  it("a replacement gets its share of a pool's kept-alive connections within seconds, not at their next reconnect", async () => {
+    const dir = appDir();
+    const socketPath = join(dir, 'app.sock');
+    const server = await startNodicorn(['-w', '2', '--keep-alive-requests', '0', '--chdir', dir, '-b', `unix:${socketPath}`, 'app.mjs:app']);
+    // A proxy's upstream pool: 16 kept-alive connections, all busy; no limit on requests per
+    // connection, so only the master's balancing can move them.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const answers: { at: number; pid: number }[] = [];
+    let stopped = false;
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get({ socketPath, path: '/', agent }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve(Number(body)));
+        });
+        req.on('error', reject);
+      });
+    const loops = Array.from({ length: 16 }, async () => {
+      while (!stopped) {
+        try {
+          answers.push({ at: Date.now(), pid: await get() });
+        } catch {
+          // in flight on the killed worker
+        }
+      }
+    });
+    try {
+      await until(() => answers.length > 500, 15_000, 'traffic on the pool');
+      const [victim] = childPids(server.pid);
+      process.kill(victim!, 'SIGKILL');
+      await server.waitFor(/ready \(respawn/);
+      const replacement = childPids(server.pid).find((pid) => !answers.some((a) => a.pid === pid))!;
+      const readyAt = Date.now();
+      // Within 10 s there is a second in which the replacement answered at least a quarter.
+      await until(() => {
+        const now = Date.now();
+        const lastSecond = answers.filter((a) => a.at > now - 1000 && a.at > readyAt);
+        return lastSecond.length > 50 && lastSecond.filter((a) => a.pid === replacement).length >= lastSecond.length / 4;
+      }, 10_000, 'the replacement to answer a quarter of a second\'s requests');
+      expect(server.output()).not.toMatch(/Worker \d+ died unexpectedly \(code/);
+    } finally {
+      stopped = true;
+      await Promise.all(loops);
+      agent.destroy();
+    }
   });
 });

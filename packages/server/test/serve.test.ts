@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
@@ -41,6 +42,28 @@ describe('nodicorn APP: serving', () => {
     object.signal('SIGTERM');
     expect(await object.exited()).toBe(0);
     expect(object.output()).toMatch(/SHUTDOWN \d+/);
+  });
+
+  it('closes a kept-alive connection after --keep-alive-requests responses, as nginx keepalive_requests', async () => {
+    const dir = appDir();
+    const server = await startNodicorn([...base(dir), '--keep-alive-requests', '3', 'app.mjs:app']);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(
+        await new Promise<string | undefined>((resolve, reject) => {
+          http.get(`${server.url}/`, { agent }, (res) => {
+            sockets.add(res.socket);
+            res.resume();
+            res.on('end', () => resolve(res.headers.connection));
+          }).on('error', reject);
+        }),
+      );
+    }
+    agent.destroy();
+    expect(answers).toEqual(['keep-alive', 'keep-alive', 'close', 'keep-alive', 'keep-alive', 'close']);
+    expect(sockets.size).toBe(2);
   });
 
   it('answers a thrown handler error with 500 and keeps the worker', async () => {

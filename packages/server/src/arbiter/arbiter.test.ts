@@ -35,7 +35,8 @@ class FakeWorker implements WorkerProcess {
   onExit(l: (code: number | null, signal: NodeJS.Signals | null) => void) {
     this.#exit = l;
   }
-  send(m: WorkerMessage) {
+  /** The worker says something to the master. */
+  say(m: WorkerMessage) {
     this.#message!(m);
   }
   block(r: BlockedReport) {
@@ -78,7 +79,7 @@ function setup(overrides: Partial<Settings> = {}) {
       arbiter.enqueue({ type: 'tick' });
     },
     signal: (signal: NodeJS.Signals) => arbiter.enqueue({ type: 'signal', signal }),
-    readyAll: () => spawned.filter((w) => arbiter.workers.get(w.pid)?.state === 'booting').forEach((w) => w.send({ type: 'ready' })),
+    readyAll: () => spawned.filter((w) => arbiter.workers.get(w.pid)?.state === 'booting').forEach((w) => w.say({ type: 'ready' })),
   };
 }
 
@@ -88,9 +89,9 @@ describe('Arbiter', () => {
     t.arbiter.start();
     expect(t.spawned).toHaveLength(2);
     expect(t.arbiter.state).toBe('booting');
-    t.spawned[0]!.send({ type: 'ready' });
+    t.spawned[0]!.say({ type: 'ready' });
     expect(t.arbiter.state).toBe('booting');
-    t.spawned[1]!.send({ type: 'ready' });
+    t.spawned[1]!.say({ type: 'ready' });
     expect(t.arbiter.state).toBe('running');
   });
 
@@ -177,10 +178,10 @@ describe('Arbiter', () => {
     expect(t.arbiter.state).toBe('reloading');
     expect(t.spawned).toHaveLength(4);
     expect(a!.signals).toEqual([]);
-    t.spawned[2]!.send({ type: 'ready' });
+    t.spawned[2]!.say({ type: 'ready' });
     expect(a!.signals).toEqual(['SIGTERM']);
     expect(b!.signals).toEqual([]);
-    t.spawned[3]!.send({ type: 'ready' });
+    t.spawned[3]!.say({ type: 'ready' });
     expect(b!.signals).toEqual(['SIGTERM']);
     expect(t.arbiter.state).toBe('running');
     a!.exit(0);
@@ -200,7 +201,7 @@ describe('Arbiter', () => {
     stale.exit(0);
     expect(t.lines.filter((l) => l.startsWith('error:'))).toEqual([]);
     expect(t.spawned).toHaveLength(3); // no respawn for the retired replacement
-    fresh.send({ type: 'ready' });
+    fresh.say({ type: 'ready' });
     expect(t.spawned[0]!.signals).toEqual(['SIGTERM']); // the old worker is retired for the fresh one
     expect(t.arbiter.state).toBe('running');
   });
@@ -215,7 +216,7 @@ describe('Arbiter', () => {
     const hupAt = t.spawned.length;
     t.signal('SIGHUP');
     expect(respawn.signals).toEqual(['SIGTERM']);
-    respawn.send({ type: 'ready' }); // too late: it is retiring and must not count
+    respawn.say({ type: 'ready' }); // too late: it is retiring and must not count
     respawn.exit(0);
     t.readyAll();
     expect(t.lines.some((l) => l.includes('Reload complete'))).toBe(true);
@@ -242,10 +243,10 @@ describe('Arbiter', () => {
     t.arbiter.start();
     expect(t.spawned[0]!.request.config.maxRequests).toBe(10);
     t.readyAll();
-    t.spawned[0]!.send({ type: 'recycle', reason: 'max_requests (10) reached' });
+    t.spawned[0]!.say({ type: 'recycle', reason: 'max_requests (10) reached' });
     expect(t.spawned).toHaveLength(2);
     expect(t.spawned[0]!.signals).toEqual([]);
-    t.spawned[1]!.send({ type: 'ready' });
+    t.spawned[1]!.say({ type: 'ready' });
     expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
   });
 
@@ -307,5 +308,51 @@ describe('Arbiter', () => {
     expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
     t.advance(2100);
     expect(t.spawned[0]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+
+  it('a worker retired while the others serve on is told so before its TERM (it stops accepting at once)', () => {
+    const t = setup({ workers: 1 });
+    t.arbiter.start();
+    t.readyAll();
+    t.signal('SIGHUP');
+    t.readyAll();
+    expect(t.spawned[0]!.sent).toEqual([{ type: 'retire' }]);
+    expect(t.spawned[0]!.signals).toEqual(['SIGTERM']);
+  });
+
+  it('a worker holding more than its share of connections is told to shed the surplus; an even pool is left alone', () => {
+    const t = setup({ workers: 3 });
+    t.arbiter.start();
+    t.readyAll();
+    const [a, b, c] = t.spawned;
+    a!.say({ type: 'load', requests: 900, connections: 30 });
+    b!.say({ type: 'load', requests: 50, connections: 2 });
+    t.advance(300);
+    c!.say({ type: 'load', requests: 0, connections: 0 }); // a replacement: nothing yet
+    const shed = (w: FakeWorker) => w.sent.filter((m) => (m as { type: string }).type === 'shed');
+    expect(shed(a!)).toEqual([{ type: 'shed', connections: 19 }]); // its share is ceil(32 / 3) = 11
+    expect(shed(b!)).toEqual([]);
+    expect(shed(c!)).toEqual([]);
+    for (const w of [b, c, a]) w!.say({ type: 'load', requests: 1000, connections: 11 }); // within the same 250 ms: no look
+    t.advance(300);
+    a!.say({ type: 'load', requests: 1000, connections: 11 });
+    expect(t.spawned.flatMap(shed)).toHaveLength(1);
+    expect(t.arbiter.status('x').workers.map((w) => w.requests)).toEqual([1000, 1000, 1000]);
+  });
+
+  it('timeout_quarantine: the request that timed a worker out is sent to every worker, and to one ready later', () => {
+    const t = setup({ workers: 2, timeout: 1, timeoutQuarantine: 10 });
+    t.arbiter.start();
+    t.readyAll();
+    const [stuck, other] = t.spawned;
+    stuck!.say({ type: 'heartbeat', requests: 1, rss: 1, inflight: 1, oldest: { method: 'GET', url: '/spin', startedAt: 1_000_000 } });
+    t.advance(1500);
+    const quarantined = (w: FakeWorker) => w.sent.filter((m) => (m as { type: string }).type === 'quarantine');
+    expect(stuck!.signals).toContain('SIGKILL');
+    expect(quarantined(other!)).toEqual([{ type: 'quarantine', method: 'GET', url: '/spin', until: 1_000_000 + 1500 + 10_000 }]);
+    expect(t.lines.some((l) => /GET \/spin timed a worker out: answered 503 for 10s/.test(l))).toBe(true);
+    stuck!.exit(null, 'SIGKILL');
+    t.readyAll();
+    expect(quarantined(t.spawned[2]!)).toHaveLength(1);
   });
 });

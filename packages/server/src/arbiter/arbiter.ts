@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../logging/error-log.js';
-import type { BlockedReport, QuarantineMessage, RequestInfo, RetireMessage, WorkerMessage } from '../protocol.js';
+import type { BlockedReport, QuarantineMessage, RequestInfo, RetireMessage, ShedMessage, WorkerMessage } from '../protocol.js';
 import type { Settings } from '../settings/definitions.js';
 import { callHook, type Hooks, type ServerInfo, type WorkerInfo } from '../settings/hooks.js';
 import type { ServerStatus } from '../control/protocol.js';
@@ -33,6 +33,8 @@ export interface WorkerRecord {
   lastBeat: number;
   requests: number;
   rss: number;
+  /** Open client connections, from its last load report. */
+  connections?: number;
   oldest: RequestInfo | null;
   /** The newest watchdog report: where the worker's loop was stuck. */
   blocked?: BlockedReport;
@@ -129,6 +131,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   #retiredCounters = emptyCounters();
   /** Requests that timed a worker out and are refused until their time is up (timeout_quarantine). */
   #quarantined: QuarantineMessage[] = [];
+  #balancedAt = 0;
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
   #nextTurn = 0;
@@ -267,6 +270,11 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         worker.oldest = message.oldest;
         if (message.counters) worker.counters = message.counters;
         return;
+      case 'load':
+        worker.requests = message.requests;
+        worker.connections = message.connections;
+        if (this.state === 'running') this.#balance();
+        return;
       case 'recycle':
         if (worker.state === 'ready' && !worker.replacedBy && !worker.killed) this.replace(worker, message.reason);
         return;
@@ -400,6 +408,28 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       }
     }
     this.#maintainWorkers();
+  }
+
+  /**
+   * A fair share of the open connections for every serving worker. Pooled keep-alive connections
+   * (a proxy's) stay on the worker that accepted them: after a crash or a reload the new worker
+   * would sit at 0 req/s while the others hold everything. A worker over its share by more than an
+   * eighth closes the surplus after their next responses (never mid-request), and the clients
+   * reconnect to whichever worker accepts first, the least busy one most often (Puma's
+   * wait_for_less_busy_worker, without a master hop per connection).
+   */
+  #balance(): void {
+    // Load reports come every 250 ms from each worker; one look per 250 ms is enough.
+    const now = this.deps.now();
+    if (now - this.#balancedAt < 250) return;
+    this.#balancedAt = now;
+    const serving = [...this.workers.values()].filter((w) => w.state === 'ready' && !w.killed && !w.replacedBy && w.connections !== undefined);
+    if (serving.length < 2) return;
+    const share = Math.ceil(serving.reduce((sum, w) => sum + w.connections!, 0) / serving.length);
+    for (const worker of serving) {
+      const surplus = worker.connections! - share;
+      if (surplus > Math.max(1, share / 8)) worker.process.send({ type: 'shed', connections: surplus } satisfies ShedMessage);
+    }
   }
 
   /** The heartbeat is older than `timeout`: the worker's loop is stuck. Say where, then kill it. */

@@ -121,6 +121,15 @@ export const SETTINGS = {
     validate: atLeast(0),
     doc: 'Seconds an idle keep-alive connection is held open waiting for its next request. 0 disables keep-alive.',
   }),
+  keepaliveRequests: setting<number>({
+    name: 'keepalive_requests',
+    section: 'Worker processes',
+    flags: ['--keep-alive-requests'],
+    type: intType,
+    default: 1000,
+    validate: atLeast(0),
+    doc: "Requests served on one keep-alive connection before it is closed (Connection: close on the last), as nginx's keepalive_requests: a proxy's pooled connections then reconnect now and then, so a worker that was replaced or added gets its share. 0 is no limit.",
+  }),
   maxRequests: setting<number>({
     name: 'max_requests',
     section: 'Worker processes',

@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AccessLog } from '../logging/access-log.js';
 import { emptyCounters } from '../metrics/counters.js';
 import { ErrorLog } from '../logging/error-log.js';
-import { WORKER_ENV, type QuarantineMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import { WORKER_ENV, type QuarantineMessage, type ShedMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { callHook, type Hooks, type WorkerInfo } from '../settings/hooks.js';
 import { compileTrust, parseAllowList } from '../trust.js';
@@ -162,6 +162,7 @@ process.on('SIGTERM', () => void gracefulStop());
 process.on('message', (message: { type?: string }) => {
   if (message?.type === 'retire') worker.othersKeepAccepting();
   else if (message?.type === 'quarantine') worker.quarantine(message as QuarantineMessage);
+  else if (message?.type === 'shed') worker.shed((message as ShedMessage).connections);
 });
 process.on('SIGINT', fastStop);
 process.on('SIGQUIT', fastStop);
@@ -192,5 +193,14 @@ try {
   process.exit(EXIT.WORKER_BOOT_ERROR);
 }
 setInterval(heartbeat, Math.max(100, (settings.timeout || 30) * 250));
+// Fresher than the heartbeat and far cheaper: status counts at most a second old, and the
+// connection counts the master balances on.
+let lastLoad = '';
+setInterval(() => {
+  const load = { type: 'load', requests: tracker.served, connections: worker.openConnections } as const;
+  const key = `${load.requests} ${load.connections}`;
+  if (key !== lastLoad) send(load);
+  lastLoad = key;
+}, 250).unref();
 send({ type: 'ready' });
 heartbeat();

@@ -74,6 +74,8 @@ export class WorkerHttp {
   readonly #responsesOn = new WeakMap<Socket, Set<ServerResponse>>();
   #draining = false;
   #othersAccept = false;
+  /** Connections still to close after their next response (ShedMessage). */
+  #toShed = 0;
   #closeListeners: (() => void) | undefined;
   #onAllClosed: (() => void) | null = null;
   /** `METHOD target` → until when it is answered 503 (timeout_quarantine). */
@@ -106,6 +108,10 @@ export class WorkerHttp {
     const onSocket = this.#responsesOn.get(req.socket);
     onSocket?.add(res);
     if (this.#draining || settings.workerClass === 'sync' || settings.keepalive === 0) res.setHeader('connection', 'close');
+    else if (this.#toShed > 0) {
+      this.#toShed--;
+      res.setHeader('connection', 'close');
+    }
     res.once('close', () => {
       this.#lastActive.set(req.socket, Date.now());
       tracker.inflight.delete(res);
@@ -186,6 +192,7 @@ export class WorkerHttp {
     // Node 20 silently drops headers past maxHeadersCount (2000); count them all and let the limit decide.
     server.maxHeadersCount = 0;
     server.maxConnections = settings.workerConnections;
+    if (settings.keepaliveRequests > 0) server.maxRequestsPerSocket = settings.keepaliveRequests;
     server.on('upgrade', this.#onUpgrade);
     server.on('connection', (socket: Socket) => {
       this.#connections.add(socket);
@@ -289,6 +296,16 @@ export class WorkerHttp {
           else this.#onAllClosed = done;
         }),
     );
+  }
+
+  /** Open client connections: the master balances them across workers. */
+  get openConnections(): number {
+    return this.#connections.size;
+  }
+
+  /** The master says this worker holds `count` connections more than its share (see ShedMessage). */
+  shed(count: number): void {
+    this.#toShed = count;
   }
 
   /** timeout_quarantine: the master says this request just timed a worker out. */
