@@ -17,6 +17,16 @@ export function knownFlags(extra: readonly string[] = []): string[] {
   return [...FLAG_TO_KEY.keys(), ...extra];
 }
 
+/**
+ * A setting typed by its name rather than its flag (`--pidfile` for Gunicorn's `pidfile`, whose flag
+ * is `--pid`; `--worker_class`): its real flag, which spelling distance would miss.
+ */
+function flagForSettingName(flag: string): string | undefined {
+  const name = flag.replace(/^--?/, '').replaceAll('-', '_');
+  const key = SETTING_KEYS.find((k) => SETTINGS[k].name === name);
+  return key ? SETTINGS[key].flags.at(-1) : undefined;
+}
+
 function parseValue(key: SettingKey, flag: string, raw: string): unknown {
   const spec = SETTINGS[key] as SettingSpec<unknown>;
   try {
@@ -59,7 +69,7 @@ export function parseArgs(argv: readonly string[], extraBooleans: readonly strin
     }
     const key = FLAG_TO_KEY.get(flag);
     if (!key) {
-      const hint = nearest(flag, knownFlags(extraBooleans));
+      const hint = flagForSettingName(flag) ?? nearest(flag, knownFlags(extraBooleans));
       throw new UsageError('ERR_UNKNOWN_OPTION', `Unknown option ${flag}.${hint ? ` Did you mean ${hint}?` : ''} See nodicorn --help.`);
     }
     const spec = SETTINGS[key] as SettingSpec<unknown>;

@@ -18,6 +18,9 @@ describe('parseArgs', () => {
   });
   it('names the nearest flag for a typo', () => {
     expect(() => parseArgs(['--worker', '2'])).toThrow('Unknown option --worker. Did you mean --workers?');
+    // A setting typed by its Gunicorn name: its flag, which spelling distance would miss (--pidfile → --keyfile).
+    expect(() => parseArgs(['--pidfile', 'x.pid'])).toThrow('Unknown option --pidfile. Did you mean --pid?');
+    expect(() => parseArgs(['--worker_class', 'sync'])).toThrow('Did you mean --worker-class?');
   });
   it('names the setting and what it expected for a bad value', () => {
     expect(() => parseArgs(['-w', 'two'])).toThrow('Invalid value for -w (workers): expected a whole number, got "two".');
