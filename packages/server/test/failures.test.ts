@@ -28,6 +28,9 @@ describe('nodicorn APP: an app that cannot boot', () => {
     expect(await server.exited(5000)).toBe(3);
     expect(server.output()).toMatch(/App module .*app\.mjs threw while being imported: Error: database URL missing/);
     expect(server.output()).toMatch(/Worker failed to boot: halting/);
+    // Not a signal, so not said as one ("Handling signal: worker failed to boot").
+    expect(server.output()).toMatch(/\[INFO\] Stopping: Worker failed to boot\. Graceful stop/);
+    expect(server.output()).not.toMatch(/Handling signal: (worker|app)/);
     expect(server.output().match(/Booting worker/g)).toHaveLength(2);
   });
 

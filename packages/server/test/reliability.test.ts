@@ -71,6 +71,9 @@ describe('faults', () => {
     await until(() => (server.output().match(/Worker failed to boot; the running workers keep serving/g) ?? []).length === 2, 15_000, 'both replacements to fail');
     expect((await request({ url: server.url })).status).toBe(200);
     expect(childPids(server.pid).sort()).toEqual(before);
+    // Said as a failure, naming who still serves, never "Reload complete".
+    await server.waitFor(new RegExp(`\\[ERROR\\] Reload failed: 2 new worker\\(s\\) did not start; 0 serve the new code; 2 worker\\(s\\) from before the HUP still serve the previous code \\(pid (${before.join('|')}), (${before.join('|')})\\)\\. Fix the app and send HUP again\\.`));
+    expect(server.output()).not.toMatch(/Reload complete/);
     writeFileSync(join(dir, 'app.mjs'), BASIC_APP);
     server.signal('SIGHUP');
     await server.waitFor(/Reload complete/);

@@ -132,6 +132,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   /** Requests that timed a worker out and are refused until their time is up (timeout_quarantine). */
   #quarantined: QuarantineMessage[] = [];
   #balancedAt = 0;
+  /** The current (or last) reload: when it began, and how many of its new workers failed to start. */
+  #reloadStartedAt = 0;
+  #reloadFailures = 0;
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
   #nextTurn = 0;
@@ -317,7 +320,13 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       this.#hook('whenReady', this.serverInfo());
     } else if (this.state === 'reloading') {
       this.#setState('running');
-      this.deps.log.info(`Reload complete: ${this.#capacity().length} worker(s) serving`);
+      const serving = this.#capacity();
+      const old = serving.filter((w) => w.spawnedAt < this.#reloadStartedAt);
+      if (this.#reloadFailures === 0) this.deps.log.info(`Reload complete: ${serving.length} worker(s) serving`);
+      else {
+        const still = old.length ? `; ${old.length} worker(s) from before the HUP still serve the previous code (pid ${old.map((w) => w.process.pid).join(', ')})` : '';
+        this.deps.log.error(`Reload failed: ${this.#reloadFailures} new worker(s) did not start; ${serving.length - old.length} serve the new code${still}. Fix the app and send HUP again.`);
+      }
     }
   }
 
@@ -349,6 +358,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         this.deps.log.error(`Worker ${worker.process.pid} exited before it was ready (${how}). ${reason}: halting.`);
         return this.#stop(true, exitCode, reason);
       }
+      if (worker.purpose === 'reload') this.#reloadFailures++;
       // A running server keeps serving on its old workers: a broken deploy must not take it down.
       this.deps.log.error(`Worker ${worker.process.pid} (${worker.purpose}) exited before it was ready (${how}). ${reason}; the running workers keep serving.`);
       this.#backOff(worker.slot, 1_000);
@@ -485,6 +495,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     this.deps.log.info('Handling signal: hup. Reloading workers');
     this.#hook('onReload', this.serverInfo());
     this.#setState('reloading');
+    this.#reloadStartedAt = this.deps.now();
+    this.#reloadFailures = 0;
     const before = [...this.workers.values()];
     for (const worker of before) {
       const stale = worker.replacedBy;
@@ -657,7 +669,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
 
   #stop(graceful: boolean, exitCode: number, why: string): void {
     if (this.state !== 'stopping') {
-      this.deps.log.info(`Handling signal: ${why.replace(/^SIG/, '').toLowerCase()}. ${graceful ? 'Graceful' : 'Fast'} stop`);
+      const how = graceful ? 'Graceful' : 'Fast';
+      // Gunicorn's line for a signal; anything else (the app failed to load) says what it is.
+      this.deps.log.info(why.startsWith('SIG') ? `Handling signal: ${why.slice(3).toLowerCase()}. ${how} stop` : `Stopping: ${why}. ${how} stop`);
       this.#setState('stopping');
       this.#exitCode = exitCode;
       void Promise.resolve(this.deps.stopAccepting?.()).then(() => {
