@@ -130,6 +130,7 @@ describe('the packed tarballs', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown> & {
       version: string;
       engines?: { node?: string };
+      publishConfig?: { access?: string };
       types?: string;
       main?: string;
       bin?: Record<string, string>;
@@ -140,6 +141,8 @@ describe('the packed tarballs', () => {
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(new RegExp(`npm install @nodicorn/${name}`));
     expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
     expect(pkg.engines?.node).toBe('>=20.19');
+    // A scoped package is published restricted unless it says otherwise.
+    expect(pkg.publishConfig).toEqual({ access: 'public' });
     // pnpm pack rewrites workspace:* to the one shared version.
     expect(JSON.stringify(pkg)).not.toMatch(/workspace:/);
     for (const [dep, range] of Object.entries(pkg.dependencies ?? {})) if (dep.startsWith('@nodicorn/')) expect(range, dep).toBe(version);
