@@ -24,6 +24,8 @@ export default defineConfig({
       project('cli', 'packages/cli'),
       project('bench', 'bench'),
       project('demo', 'apps/demo'),
+      // The packages as published: packed, put in a local registry, installed alone (test/).
+      { test: { name: 'packages', root: '.', include: ['test/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 240_000, maxConcurrency: 2 } },
     ],
   },
 });
