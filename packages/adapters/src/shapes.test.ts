@@ -29,3 +29,12 @@ describe('detectShape', () => {
     }
   });
 });
+
+describe('detectShape for NestJS', () => {
+  it('takes an object with init, close, listen, getHttpAdapter and getHttpServer for a Nest application', () => {
+    const nest = { init() {}, close() {}, listen() {}, getHttpAdapter() {}, getHttpServer() {} };
+    expect(detectShape(nest)).toBe('nest');
+    // A standalone application context has no HTTP side.
+    expect(detectShape({ init() {}, close() {}, get() {} })).toBeUndefined();
+  });
+});

@@ -36,11 +36,23 @@ export interface FastifyLike {
   close(): PromiseLike<unknown>;
   register: (...args: never[]) => unknown;
   inject: (...args: never[]) => unknown;
+  decorateRequest?(name: string, value: { getter(this: unknown): unknown }): unknown;
+  hasRequestDecorator?(name: string): boolean;
   /** The http.Server Fastify made for itself; plugins (@fastify/websocket) listen on its `upgrade`. */
   server: { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
 }
 
-export type Shape = 'app' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
+/** The part of a NestJS application (`NestFactory.create()`, 10 and 11) the adapter uses. */
+export interface NestLike {
+  init(): PromiseLike<unknown>;
+  close(): PromiseLike<unknown>;
+  /** Nest's platform adapter (ExpressAdapter, FastifyAdapter); `getInstance()` is the framework app. */
+  getHttpAdapter(): { getInstance(): unknown };
+  /** The http.Server Nest made (never listening here); raw `upgrade` listeners and ws gateways sit on it. */
+  getHttpServer(): { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
+}
+
+export type Shape = 'app' | 'nest' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
 
 type Bag = Record<string, unknown>;
 const isFn = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -51,6 +63,14 @@ const isObjectLike = (value: unknown): value is Bag =>
 export function isExpressApp(value: unknown): value is ExpressLike {
   return typeof value === 'function' && isFn((value as unknown as Bag).handle) && isFn((value as unknown as Bag).set) &&
     isObjectLike((value as unknown as Bag).settings);
+}
+
+/**
+ * A NestJS application: `init()`, `close()`, `getHttpAdapter()`, `getHttpServer()` and `listen()`. A
+ * standalone application context (`createApplicationContext`) has no HTTP adapter and is not one.
+ */
+export function isNestApp(value: unknown): value is NestLike {
+  return isObjectLike(value) && isFn(value.init) && isFn(value.close) && isFn(value.getHttpAdapter) && isFn(value.getHttpServer) && isFn(value.listen);
 }
 
 /** A Koa app: `callback()`, `use()` and a `middleware` array. */
@@ -83,6 +103,7 @@ export function isApp(value: unknown): value is App {
  * so frameworks are matched before the generic shapes, and an explicit App wins over its `fetch`.
  */
 export function detectShape(value: unknown): Shape | undefined {
+  if (isNestApp(value)) return 'nest';
   if (isExpressApp(value)) return 'express';
   if (isKoaApp(value)) return 'koa';
   if (isFastifyApp(value)) return 'fastify';

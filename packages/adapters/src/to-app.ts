@@ -6,6 +6,7 @@ import { fromFetch, fromHono } from './fetch.js';
 import { fromKoa } from './koa.js';
 import { rebind } from './lifespan.js';
 import { fromListener } from './listener.js';
+import { fromNest } from './nest.js';
 import { detectShape } from './shapes.js';
 
 const HOOKS = ['upgrade', 'startup', 'shutdown'] as const;
@@ -31,6 +32,8 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
   switch (detectShape(exported)) {
     case 'app':
       return rebind(checkApp(exported as App), options);
+    case 'nest':
+      return fromNest(exported as Parameters<typeof fromNest>[0], options);
     case 'express':
       return fromExpress(exported as Parameters<typeof fromExpress>[0], options);
     case 'koa':

@@ -19,7 +19,7 @@ const WARM_UP = 40 * MiB;
  */
 const MEMORY_BOUND = 50 * MiB;
 
-export type Kind = 'express' | 'koa' | 'fastify' | 'hono' | 'fetch';
+export type Kind = 'express' | 'koa' | 'fastify' | 'fastify4' | 'nest-express' | 'nest-fastify' | 'hono' | 'fetch' | 'react-router';
 
 interface Stats {
   readonly pid: number;
