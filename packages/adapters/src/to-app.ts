@@ -45,7 +45,7 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
     case 'fetch':
       return fromFetch(exported as Parameters<typeof fromFetch>[0], options);
     case 'listener':
-      return fromListener(exported as RequestListener);
+      return fromListener(exported as RequestListener, options);
     case undefined:
       throw new NotAnAppError(exported);
   }
