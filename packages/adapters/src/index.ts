@@ -1,5 +1,5 @@
 export type { App, RequestListener, AdapterOptions } from './app.js';
-export type { ExpressLike, KoaLike, FastifyLike, NestLike, FetchHandler, FetchApp, Shape } from './shapes.js';
+export type { ExpressLike, KoaLike, FastifyLike, NestLike, HttpServerLike, FetchHandler, FetchApp, Shape } from './shapes.js';
 export type { ClientInfo } from './forwarded.js';
 export { toApp } from './to-app.js';
 export { fromExpress } from './express.js';
@@ -8,7 +8,8 @@ export { fromFastify } from './fastify.js';
 export { fromNest } from './nest.js';
 export { fromFetch, fromHono } from './fetch.js';
 export { fromListener } from './listener.js';
+export { fromHttpServer } from './http-server.js';
 export { clientInfo } from './client-info.js';
-export { detectShape, isApp, isExpressApp, isKoaApp, isFastifyApp, isNestApp, isHonoApp, isFetchApp } from './shapes.js';
+export { detectShape, isApp, isExpressApp, isKoaApp, isFastifyApp, isNestApp, isHttpServer, isHonoApp, isFetchApp } from './shapes.js';
 export { describeValue } from './describe.js';
 export { NotAnAppError, ACCEPTED_SHAPES } from './errors.js';

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import express from 'express';
 import { Hono } from 'hono';
 import Koa from 'koa';
@@ -36,5 +37,13 @@ describe('detectShape for NestJS', () => {
     expect(detectShape(nest)).toBe('nest');
     // A standalone application context has no HTTP side.
     expect(detectShape({ init() {}, close() {}, get() {} })).toBeUndefined();
+  });
+});
+
+describe('detectShape for a node:http Server', () => {
+  it('takes a Server for one, and Express and Koa apps (which have listen and emit too) for themselves', () => {
+    expect(detectShape(createServer())).toBe('server');
+    expect(detectShape(express())).toBe('express');
+    expect(detectShape(new Koa())).toBe('koa');
   });
 });

@@ -52,7 +52,17 @@ export interface NestLike {
   getHttpServer(): { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
 }
 
-export type Shape = 'app' | 'nest' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
+/** A `node:http` (or https) Server: what Socket.IO, engine.io and other self-attaching libraries hang off. */
+export interface HttpServerLike {
+  emit(event: string, ...args: unknown[]): boolean;
+  listenerCount(event: string): number;
+  listen: (...args: never[]) => unknown;
+  close: (...args: never[]) => unknown;
+  address(): unknown;
+  listening: boolean;
+}
+
+export type Shape = 'app' | 'nest' | 'server' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
 
 type Bag = Record<string, unknown>;
 const isFn = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -83,6 +93,15 @@ export function isFastifyApp(value: unknown): value is FastifyLike {
   return isObjectLike(value) && isFn(value.routing) && isFn(value.ready) && isFn(value.close) && isFn(value.register) && isFn(value.inject) && isObjectLike(value.server);
 }
 
+/**
+ * A `node:http` Server (made, never listening): `listen`, `close`, `address`, `emit` and a boolean
+ * `listening`. Koa and Express apps have `listen` and `emit` too, but no `address` or `listening`.
+ */
+export function isHttpServer(value: unknown): value is HttpServerLike {
+  return isObjectLike(value) && typeof value !== 'function' && isFn(value.listen) && isFn(value.close) && isFn(value.address) && isFn(value.emit) &&
+    isFn(value.listenerCount) && typeof value.listening === 'boolean';
+}
+
 /** A Hono app: `fetch` plus Hono's router surface (`route()`, a `routes` array). */
 export function isHonoApp(value: unknown): value is FetchApp {
   return isObjectLike(value) && isFn(value.fetch) && isFn(value.route) && Array.isArray(value.routes);
@@ -108,6 +127,7 @@ export function detectShape(value: unknown): Shape | undefined {
   if (isKoaApp(value)) return 'koa';
   if (isFastifyApp(value)) return 'fastify';
   if (isApp(value)) return 'app';
+  if (isHttpServer(value)) return 'server';
   if (isHonoApp(value)) return 'hono';
   if (isFetchApp(value)) return 'fetch';
   // A bare function is taken for Node's (req, res) listener: a `(request) => Response` function cannot

@@ -5,6 +5,7 @@ import { fromFastify } from './fastify.js';
 import { fromFetch, fromHono } from './fetch.js';
 import { fromKoa } from './koa.js';
 import { rebind } from './lifespan.js';
+import { fromHttpServer } from './http-server.js';
 import { fromListener } from './listener.js';
 import { fromNest } from './nest.js';
 import { detectShape } from './shapes.js';
@@ -34,6 +35,8 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
       return rebind(checkApp(exported as App), options);
     case 'nest':
       return fromNest(exported as Parameters<typeof fromNest>[0], options);
+    case 'server':
+      return fromHttpServer(exported as Parameters<typeof fromHttpServer>[0], options);
     case 'express':
       return fromExpress(exported as Parameters<typeof fromExpress>[0], options);
     case 'koa':
