@@ -9,6 +9,7 @@ export { fromNest } from './nest.js';
 export { fromFetch, fromHono } from './fetch.js';
 export { fromListener } from './listener.js';
 export { fromHttpServer } from './http-server.js';
+export { fromNextDir, isNextDir } from './next.js';
 export { clientInfo } from './client-info.js';
 export { detectShape, isApp, isExpressApp, isKoaApp, isFastifyApp, isNestApp, isHttpServer, isHonoApp, isFetchApp } from './shapes.js';
 export { describeValue } from './describe.js';
