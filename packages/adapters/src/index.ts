@@ -13,4 +13,4 @@ export { fromNextDir, isNextDir } from './next.js';
 export { clientInfo } from './client-info.js';
 export { detectShape, isApp, isExpressApp, isKoaApp, isFastifyApp, isNestApp, isHttpServer, isHonoApp, isFetchApp } from './shapes.js';
 export { describeValue } from './describe.js';
-export { NotAnAppError, ACCEPTED_SHAPES } from './errors.js';
+export { NotAnAppError, ACCEPTED_SHAPES, ACCEPTED_KINDS } from './errors.js';

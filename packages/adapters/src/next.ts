@@ -29,7 +29,12 @@ export function isNextDir(dir: string): boolean {
 
 /** `next`, resolved from the app's own directory, so the app's copy serves it; loaded only at startup. */
 async function loadNext(dir: string): Promise<NextFactory> {
-  const entry = createRequire(join(dir, 'package.json')).resolve('next');
+  let entry: string;
+  try {
+    entry = createRequire(join(dir, 'package.json')).resolve('next');
+  } catch (err) {
+    throw new Error(`${dir} is a Next.js app directory, but no \`next\` package resolves from it: install next in the app (npm install next) and run \`next build\``, { cause: err });
+  }
   const mod = (await import(pathToFileURL(entry).href)) as { default?: NextFactory } & NextFactory;
   return typeof mod.default === 'function' ? mod.default : mod;
 }
