@@ -22,7 +22,7 @@ it('adapts Express, Koa, NestJS and Next.js apps without loading a framework, an
   const script = `
     import { createRequire } from 'node:module';
     const { toApp, fromNextDir } = await import(${JSON.stringify(DIST)});
-    const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((f) => /hono|koa|express|fastify|@nestjs|[\\/]next[\\/]|socket\.io/.test(f)).length;
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((f) => /hono|koa|express|fastify|@nestjs|[\\/]next[\\/]|socket\\.io/.test(f)).length;
     const expressLike = Object.assign(() => {}, { handle() {}, set() {}, settings: {} });
     toApp(expressLike, { trustProxy: () => true });
     toApp({ callback: () => () => {}, use() {}, middleware: [], proxy: false }, { trustProxy: () => true });
