@@ -1,16 +1,16 @@
-// pnpm bench [--quick] [--only hello,churn,...] — runs the scenarios and writes bench/results/latest.{md,json}.
+// pnpm bench [--quick] [--only hello,churn,frameworks,...] [--frameworks express,koa,...] — runs the scenarios and writes bench/results/latest.{md,json}.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { contenders, discover } from './src/contenders.mjs';
+import { contenders, discover, FRAMEWORK_KINDS, frameworkContenders } from './src/contenders.mjs';
 import { makeFixtures } from './src/fixtures.mjs';
 import { detectLoader } from './src/load.mjs';
 import { renderMarkdown, writeResults } from './src/report.mjs';
 import { runFairness } from './src/fairness.mjs';
 import { runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
 import {
-  APP_SCENARIOS, PROXY_SCENARIOS, footprintTable, loadTable, mixedBaseline, mixedContenders,
+  APP_SCENARIOS, PROXY_SCENARIOS, footprintTable, frameworkScenarios, frameworksTable, loadTable, mixedBaseline, mixedContenders,
   mixedTable, reloadContenders, reloadTable, scenarioContenders, targets,
 } from './src/scenarios.mjs';
 
@@ -20,6 +20,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     with: { type: 'string' },
+    frameworks: { type: 'string' },
   },
 });
 
@@ -78,6 +79,16 @@ let footprintTable_;
     const { samples } = await runLoadScenarios('proxy', proxy, proxyIds, cfg, ctx);
     for (const s of proxy) tables.push(loadTable(s, samples[s.id], labels));
   }
+  if (wanted('frameworks')) {
+    const kinds = opts.frameworks ? opts.frameworks.split(',').filter((k) => FRAMEWORK_KINDS.includes(k)) : FRAMEWORK_KINDS;
+    const fw = frameworkContenders(kinds);
+    const scenarios = frameworkScenarios(kinds);
+    const ids = (s) => [`fw-cluster-${s.kind}`, `fw-nodicorn-${s.kind}`];
+    // Each framework's pair is its own scenario: a launch serves only its own framework's load.
+    const samples = {};
+    for (const s of scenarios) Object.assign(samples, (await runLoadScenarios(`frameworks ${s.kind}`, [s], ids, cfg, { ...ctx, contenders: fw })).samples);
+    tables.push(frameworksTable(kinds, samples));
+  }
   if (wanted('reload')) tables.push(reloadTable(await runReload(reloadContenders(available), cfg, ctx), labels, cfg.hups));
   if (wanted('fairness') && found.proxy.ok) tables.push(await runFairness(cfg, ctx));
   if (footprintTable_) tables.push(footprintTable_);
@@ -91,7 +102,7 @@ const why = {
 };
 const results = {
   meta: {
-    command: `pnpm bench${opts.quick ? ' --quick' : ''}${opts.only ? ` --only ${opts.only}` : ''}${opts.rounds ? ` --rounds ${opts.rounds}` : ''}${opts.with ? ` --with ${opts.with}` : ''}`,
+    command: `pnpm bench${opts.quick ? ' --quick' : ''}${opts.only ? ` --only ${opts.only}` : ''}${opts.rounds ? ` --rounds ${opts.rounds}` : ''}${opts.with ? ` --with ${opts.with}` : ''}${opts.frameworks ? ` --frameworks ${opts.frameworks}` : ''}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     node: process.versions.node,
     cpus: os.cpus().length,

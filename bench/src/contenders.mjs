@@ -153,6 +153,31 @@ export function contenders(found) {
   return new Map(list.map((c) => [c.id, c]));
 }
 
+/** Where each framework's hello world and its own-listen() baseline live (packages/adapters/bench). */
+export const FRAMEWORK_BENCH = join(REPO_ROOT, 'packages/adapters/bench');
+export const FRAMEWORK_KINDS = ['express', 'koa', 'fastify', 'nest-express', 'nest-fastify', 'hono', 'fetch'];
+
+/**
+ * Two contenders per framework: its bare export on nodicorn (2 workers, default dispatch), and the same
+ * app on the framework's own listen() in 2 node:cluster workers (round-robin).
+ */
+export function frameworkContenders(kinds = FRAMEWORK_KINDS) {
+  const list = [];
+  for (const kind of kinds) {
+    list.push({
+      id: `fw-nodicorn-${kind}`, label: `${kind} on nodicorn`,
+      async start() {
+        const port = await freePort();
+        const p = start(process.execPath, [NODICORN_BIN, '-w', String(WORKERS), '-b', `127.0.0.1:${port}`, '--chdir', join(FRAMEWORK_BENCH, 'apps'), `${kind}.mjs:app`]);
+        return { leader: p, procs: [p], urls: http(port) };
+      },
+    });
+    list.push(simple(`fw-cluster-${kind}`, `${kind} own listen() under node:cluster`, process.execPath,
+      (port) => [join(FRAMEWORK_BENCH, 'cluster-server.mjs'), kind, String(port), String(WORKERS)], { NODE_CLUSTER_SCHED_POLICY: 'rr' }));
+  }
+  return new Map(list.map((c) => [c.id, c]));
+}
+
 /** Starts a contender and waits until `path` answers; resolves with the instance and ms to first response. */
 export async function launch(c, ctx, path = '/', via = 'http') {
   const inst = await c.start(ctx);

@@ -208,5 +208,54 @@ export function targets(tables, labels, why) {
       out.push({ target: `busiest/least worker ≤ 1.5, ${r.workers} workers, ${when}`, measured, measuredText: `${measured.toFixed(2)}`, verdict: verdict(measured, '<=', 1.5) });
     }
   }
+  // Node-native frameworks are served with no translation; fetch-style ones pay for the Fetch bridge
+  // in both contenders, but nodicorn's is @hono/node-server's too, so the same goal less a margin.
+  for (const r of byId.frameworks?.rows ?? []) {
+    const goal = ['hono', 'fetch'].includes(r.id) ? 0.9 : 0.95;
+    out.push(target(`${r.id} on nodicorn ≥ ${goal.toFixed(2)}× its own listen() under node:cluster`, r, 'ratio', '>=', goal, 'own listen()'));
+  }
   return out;
+}
+
+/** The frameworks scenario: one load scenario per framework, each with its nodicorn and its own-listen() contender. */
+export function frameworkScenarios(kinds) {
+  return kinds.map((kind) => ({ id: `fw-${kind}`, kind, load: { path: '/', connections: 50 }, baseline: `fw-cluster-${kind}` }));
+}
+
+/**
+ * One row per framework: nodicorn (2 workers) against the same framework on its own listen() under
+ * node:cluster (2 workers), ratios taken within each round. `samples` is runLoadScenarios' output.
+ */
+export function frameworksTable(kinds, samples) {
+  const rows = kinds.map((kind) => {
+    const own = samples[`fw-${kind}`]?.[`fw-cluster-${kind}`] ?? [];
+    const ours = samples[`fw-${kind}`]?.[`fw-nodicorn-${kind}`] ?? [];
+    const o = summarizeLoad(own, null);
+    const n = summarizeLoad(ours, own);
+    return {
+      id: kind, label: kind,
+      ownRps: o.rps, nodicornRps: n.rps, ratio: n.ratio, spread: n.spread,
+      ownP99: o.p99Ms, nodicornP99: n.p99Ms, errors: o.errors + n.errors,
+      ownCpu: o.cpuUsPerReq, nodicornCpu: n.cpuUsPerReq, cpuRatio: n.cpuRatio,
+    };
+  });
+  return {
+    id: 'frameworks', title: 'Frameworks: nodicorn vs their own listen() under node:cluster',
+    about: 'GET / (a 13-byte hello world in each framework, packages/adapters/bench/apps) on 50 kept-alive connections. Each framework\'s bare export on nodicorn (2 workers) against the same app on its own listen() (app.listen, fastify.listen, NestJS app.listen, @hono/node-server serve) in 2 node:cluster workers. Ratio: nodicorn req/s over the baseline\'s, median of per-round ratios.',
+    baseline: 'own listen() under node:cluster',
+    columns: [
+      { key: 'label', label: 'framework', align: 'left' },
+      { key: 'ownRps', label: 'own listen() ×2 req/s', digits: 0 },
+      { key: 'nodicornRps', label: 'nodicorn -w 2 req/s', digits: 0 },
+      { key: 'ratio', label: 'ratio', digits: 2, suffix: '×' },
+      { key: 'spread', label: 'ratio range over rounds' },
+      { key: 'ownP99', label: 'own p99 ms', digits: 2 },
+      { key: 'nodicornP99', label: 'nodicorn p99 ms', digits: 2 },
+      { key: 'errors', label: 'errors', digits: 0 },
+      { key: 'ownCpu', label: 'own CPU µs/req', digits: 0 },
+      { key: 'nodicornCpu', label: 'nodicorn CPU µs/req', digits: 0 },
+      { key: 'cpuRatio', label: 'CPU/req vs own', digits: 2, suffix: '×' },
+    ],
+    rows,
+  };
 }

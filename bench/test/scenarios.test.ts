@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectNodicorn, detectProxy } from '../src/detect.mjs';
 import { nginxConf } from '../src/nginx.mjs';
-import { mixedBaseline, targets } from '../src/scenarios.mjs';
+import { frameworkScenarios, frameworksTable, mixedBaseline, targets } from '../src/scenarios.mjs';
 
 describe('detectNodicorn', () => {
   it('finds nothing new in today\'s help', () => {
@@ -70,5 +70,27 @@ describe('targets', () => {
     expect(t.find((x) => x.target.startsWith('mixed'))).toMatchObject({ verdict: 'met' });
     expect(mixedBaseline(['cluster-rr', 'nodicorn-shared', 'nodicorn-round-robin'])).toBe('nodicorn-round-robin');
     expect(mixedBaseline(['cluster-rr', 'nodicorn'])).toBe('nodicorn');
+  });
+});
+
+describe('frameworksTable', () => {
+  const run = (rps, cpu) => ({ rps, p50Ms: 1, p99Ms: 2, errors: 0, requests: rps, cpuUsPerReq: cpu });
+  it('puts each framework on nodicorn against its own listen(), ratios per round, and adds a target per framework', () => {
+    const scenarios = frameworkScenarios(['express', 'hono']);
+    expect(scenarios.map((s) => [s.id, s.baseline])).toEqual([['fw-express', 'fw-cluster-express'], ['fw-hono', 'fw-cluster-hono']]);
+    const samples = {
+      'fw-express': { 'fw-cluster-express': [run(100, 10), run(200, 10)], 'fw-nodicorn-express': [run(90, 11), run(200, 10)] },
+      'fw-hono': { 'fw-cluster-hono': [run(100, 10), null], 'fw-nodicorn-hono': [run(80, 12), run(90, 12)] },
+    };
+    const table = frameworksTable(['express', 'hono'], samples);
+    expect(table.rows.map((r) => [r.id, r.ownRps, r.nodicornRps, r.ratio, r.spread])).toEqual([
+      ['express', 150, 145, 0.95, '0.90–1.00'],
+      ['hono', 100, 85, 0.8, null],
+    ]);
+    const lines = targets([table], new Map(), { mixed: '', proxy: '' }).filter((t) => t.target.includes('own listen()'));
+    expect(lines.map((t) => [t.target, t.verdict])).toEqual([
+      ['express on nodicorn ≥ 0.95× its own listen() under node:cluster', 'met'],
+      ['hono on nodicorn ≥ 0.90× its own listen() under node:cluster', 'missed'],
+    ]);
   });
 });

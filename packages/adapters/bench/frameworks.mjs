@@ -17,7 +17,7 @@ import { parseArgs, promisify } from 'node:util';
 const run = promisify(execFile);
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const NODICORN = fileURLToPath(new URL('../../cli/bin/nodicorn.js', import.meta.url));
-const TARGETS = { express: 0.95, koa: 0.95, hono: 0.9, fetch: 0.9 };
+const TARGETS = { express: 0.95, koa: 0.95, fastify: 0.95, 'nest-express': 0.95, 'nest-fastify': 0.95, hono: 0.9, fetch: 0.9 };
 
 const { values } = parseArgs({
   options: {

@@ -1,9 +1,23 @@
 import { describeValue } from './describe.js';
 
-/** What `toApp` (and so `nodicorn APP`) accepts, for error messages. */
-export const ACCEPTED_SHAPES =
-  'an App object with handle(req, res), a (req, res) request listener, an Express app, a Koa app, ' +
-  'a Fastify instance, a Hono app, or an object or function with fetch(request)';
+/**
+ * What `toApp` (and so `nodicorn APP`) accepts, each kind with what to export, for error messages:
+ * every kind is named, so a module exporting the wrong thing says what the right thing would be.
+ */
+export const ACCEPTED_KINDS: readonly string[] = [
+  'an App (export { handle(req, res) }, optionally upgrade, startup, shutdown)',
+  'a (req, res) request listener (also a meta-framework handler: React Router\'s createRequestListener(), SvelteKit\'s handler)',
+  'an Express app (export const app = express())',
+  'a Koa app (new Koa())',
+  'a Fastify 4 or 5 instance (fastify(), without listen())',
+  'a NestJS application (await NestFactory.create(AppModule), without init() or listen())',
+  'a node:http Server nobody listens on (http.createServer(), e.g. with Socket.IO attached)',
+  'a Hono app (new Hono())',
+  'an object or function with fetch(request) (export default { fetch })',
+  'or, as APP itself, a Next.js app directory (one with a `next build`)',
+];
+
+export const ACCEPTED_SHAPES = `one of: ${ACCEPTED_KINDS.join('; ')}`;
 
 /** Thrown when a value is none of the shapes nodicorn can serve, or not the shape an adapter needs. */
 export class NotAnAppError extends TypeError {

@@ -15,6 +15,9 @@ interface FastifyRequestThis {
   readonly headers: IncomingMessage['headers'];
 }
 
+/** The request decorator that tells whether a request's peer is a trusted proxy (--forwarded-allow-ips). */
+const TRUST_DECORATOR = 'nodicornPeerTrusted';
+
 /** The last value of a header Fastify reads "last entry wins" (X-Forwarded-Host, -Proto). */
 function lastEntry(header: string | string[] | undefined): string | undefined {
   const text = Array.isArray(header) ? header[header.length - 1] : header;
@@ -34,6 +37,15 @@ function carryTrust(app: FastifyLike, trust: Trust): boolean {
   const RequestClass = key ? (app as unknown as Record<symbol, { prototype?: object } | undefined>)[key] : undefined;
   if (!RequestClass?.prototype) return false;
   const peerTrusted = (req: FastifyRequestThis) => trust(req.raw.socket.remoteAddress);
+  // When its routes are built, Fastify skips every request class nobody decorated and builds requests
+  // from its base class (lib/route.js, "kHasBeenDecorated"), which would skip the getters below too.
+  // A decoration through the public API marks the instance's class as one to keep; an app with no
+  // plugin that decorates requests (a NestJS app on Fastify, say) needs it.
+  if (app.decorateRequest && !app.hasRequestDecorator?.(TRUST_DECORATOR)) {
+    app.decorateRequest(TRUST_DECORATOR, { getter(this: unknown) {
+      return peerTrusted(this as FastifyRequestThis);
+    } });
+  }
   const chain = (req: FastifyRequestThis) => trustedChain(req.raw.socket.remoteAddress, req.headers['x-forwarded-for'], trust);
   Object.defineProperties(RequestClass.prototype, {
     ip: {

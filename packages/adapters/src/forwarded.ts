@@ -65,3 +65,54 @@ export function clientInfoFrom(incoming: IncomingMessage, trust: Trust | undefin
     host: firstValue(headers['x-forwarded-host']) ?? headers.host,
   };
 }
+
+const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+const kTrusted = Symbol('nodicorn.adapters.peerTrusted');
+
+/** The trust decision for a request's peer, made once per connection: parsing the address is not free. */
+function peerTrusted(req: IncomingMessage, trust: Trust): boolean {
+  const socket = req.socket as IncomingMessage['socket'] & { [kTrusted]?: boolean };
+  return (socket[kTrusted] ??= trust(socket.remoteAddress));
+}
+
+/**
+ * Sets (or, with `value` undefined, removes) headers in `req.rawHeaders` too: fetch bridges such as
+ * React Router's (node-fetch-server) build their Headers from the raw list, not from `req.headers`.
+ */
+function rewriteRaw(req: IncomingMessage, names: readonly string[], value?: string): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  let replaced = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!names.includes(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
+    else if (value !== undefined && !replaced) {
+      kept.push(raw[i]!, value);
+      replaced = true;
+    }
+  }
+  req.rawHeaders = kept;
+}
+
+/**
+ * Makes a request safe for an app that believes X-Forwarded-* from anyone (Koa with `proxy = true`,
+ * a plain listener, a meta-framework's handler):
+ * from an untrusted peer the headers go (with the app's `proxyIpHeader`); from a trusted one the
+ * X-Forwarded-For list is cut to its believable part, so the app names the same client as Express's
+ * `req.ip` would.
+ */
+export function normaliseForwarded(req: IncomingMessage, trust: Trust, ipHeader: string): void {
+  const headers = req.headers;
+  // Most requests carry no forwarding header at all: nothing to strip or cut, no address to judge.
+  if (headers['x-forwarded-for'] === undefined && headers['x-forwarded-proto'] === undefined && headers['x-forwarded-host'] === undefined && headers[ipHeader] === undefined) return;
+  if (!peerTrusted(req, trust)) {
+    for (const name of FORWARDED_HEADERS) delete headers[name];
+    delete headers[ipHeader];
+    rewriteRaw(req, [...FORWARDED_HEADERS, ipHeader]);
+    return;
+  }
+  const list = headers[ipHeader];
+  if (typeof list === 'string' && list.includes(',')) {
+    headers[ipHeader] = trustedChain(req.socket.remoteAddress, list, trust).join(', ');
+    rewriteRaw(req, [ipHeader], headers[ipHeader]);
+  }
+}

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import express from 'express';
 import { Hono } from 'hono';
 import Koa from 'koa';
@@ -27,5 +28,22 @@ describe('detectShape', () => {
     for (const value of [undefined, null, 3, 'app', {}, { handle: 1 }, { fetch: 'x' }, Promise.resolve()]) {
       expect(detectShape(value)).toBeUndefined();
     }
+  });
+});
+
+describe('detectShape for NestJS', () => {
+  it('takes an object with init, close, listen, getHttpAdapter and getHttpServer for a Nest application', () => {
+    const nest = { init() {}, close() {}, listen() {}, getHttpAdapter() {}, getHttpServer() {} };
+    expect(detectShape(nest)).toBe('nest');
+    // A standalone application context has no HTTP side.
+    expect(detectShape({ init() {}, close() {}, get() {} })).toBeUndefined();
+  });
+});
+
+describe('detectShape for a node:http Server', () => {
+  it('takes a Server for one, and Express and Koa apps (which have listen and emit too) for themselves', () => {
+    expect(detectShape(createServer())).toBe('server');
+    expect(detectShape(express())).toBe('express');
+    expect(detectShape(new Koa())).toBe('koa');
   });
 });

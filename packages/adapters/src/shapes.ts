@@ -36,11 +36,33 @@ export interface FastifyLike {
   close(): PromiseLike<unknown>;
   register: (...args: never[]) => unknown;
   inject: (...args: never[]) => unknown;
+  decorateRequest?(name: string, value: { getter(this: unknown): unknown }): unknown;
+  hasRequestDecorator?(name: string): boolean;
   /** The http.Server Fastify made for itself; plugins (@fastify/websocket) listen on its `upgrade`. */
   server: { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
 }
 
-export type Shape = 'app' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
+/** The part of a NestJS application (`NestFactory.create()`, 10 and 11) the adapter uses. */
+export interface NestLike {
+  init(): PromiseLike<unknown>;
+  close(): PromiseLike<unknown>;
+  /** Nest's platform adapter (ExpressAdapter, FastifyAdapter); `getInstance()` is the framework app. */
+  getHttpAdapter(): { getInstance(): unknown };
+  /** The http.Server Nest made (never listening here); raw `upgrade` listeners and ws gateways sit on it. */
+  getHttpServer(): { emit(event: string, ...args: unknown[]): boolean; listenerCount(event: string): number };
+}
+
+/** A `node:http` (or https) Server: what Socket.IO, engine.io and other self-attaching libraries hang off. */
+export interface HttpServerLike {
+  emit(event: string, ...args: unknown[]): boolean;
+  listenerCount(event: string): number;
+  listen: (...args: never[]) => unknown;
+  close: (...args: never[]) => unknown;
+  address(): unknown;
+  listening: boolean;
+}
+
+export type Shape = 'app' | 'nest' | 'server' | 'express' | 'koa' | 'fastify' | 'hono' | 'fetch' | 'listener';
 
 type Bag = Record<string, unknown>;
 const isFn = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -53,6 +75,14 @@ export function isExpressApp(value: unknown): value is ExpressLike {
     isObjectLike((value as unknown as Bag).settings);
 }
 
+/**
+ * A NestJS application: `init()`, `close()`, `getHttpAdapter()`, `getHttpServer()` and `listen()`. A
+ * standalone application context (`createApplicationContext`) has no HTTP adapter and is not one.
+ */
+export function isNestApp(value: unknown): value is NestLike {
+  return isObjectLike(value) && isFn(value.init) && isFn(value.close) && isFn(value.getHttpAdapter) && isFn(value.getHttpServer) && isFn(value.listen);
+}
+
 /** A Koa app: `callback()`, `use()` and a `middleware` array. */
 export function isKoaApp(value: unknown): value is KoaLike {
   return isObjectLike(value) && typeof value !== 'function' && isFn(value.callback) && isFn(value.use) && Array.isArray(value.middleware);
@@ -61,6 +91,15 @@ export function isKoaApp(value: unknown): value is KoaLike {
 /** A Fastify instance: `routing` (what a serverFactory is handed), `ready`, `register`, `inject` and its server. */
 export function isFastifyApp(value: unknown): value is FastifyLike {
   return isObjectLike(value) && isFn(value.routing) && isFn(value.ready) && isFn(value.close) && isFn(value.register) && isFn(value.inject) && isObjectLike(value.server);
+}
+
+/**
+ * A `node:http` Server (made, never listening): `listen`, `close`, `address`, `emit` and a boolean
+ * `listening`. Koa and Express apps have `listen` and `emit` too, but no `address` or `listening`.
+ */
+export function isHttpServer(value: unknown): value is HttpServerLike {
+  return isObjectLike(value) && typeof value !== 'function' && isFn(value.listen) && isFn(value.close) && isFn(value.address) && isFn(value.emit) &&
+    isFn(value.listenerCount) && typeof value.listening === 'boolean';
 }
 
 /** A Hono app: `fetch` plus Hono's router surface (`route()`, a `routes` array). */
@@ -83,10 +122,12 @@ export function isApp(value: unknown): value is App {
  * so frameworks are matched before the generic shapes, and an explicit App wins over its `fetch`.
  */
 export function detectShape(value: unknown): Shape | undefined {
+  if (isNestApp(value)) return 'nest';
   if (isExpressApp(value)) return 'express';
   if (isKoaApp(value)) return 'koa';
   if (isFastifyApp(value)) return 'fastify';
   if (isApp(value)) return 'app';
+  if (isHttpServer(value)) return 'server';
   if (isHonoApp(value)) return 'hono';
   if (isFetchApp(value)) return 'fetch';
   // A bare function is taken for Node's (req, res) listener: a `(request) => Response` function cannot

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
 import { clientInfo } from './client-info.js';
-import { NotAnAppError } from './errors.js';
+import { ACCEPTED_KINDS, NotAnAppError } from './errors.js';
 import { fromExpress } from './express.js';
 import { fromKoa } from './koa.js';
 import { toApp } from './to-app.js';
@@ -19,7 +19,9 @@ describe('toApp', () => {
   });
 
   it('says what it found and what it accepts', () => {
-    expect(() => toApp({ port: 3000 })).toThrow(/expected an App object with handle\(req, res\), .*Express.*Koa.*Hono.*fetch\(request\); found an object with keys port/);
+    expect(() => toApp({ port: 3000 })).toThrow(/^expected one of: an App \(export \{ handle\(req, res\) \}.*; found an object with keys port$/);
+    for (const kind of ACCEPTED_KINDS) expect(() => toApp({ port: 3000 })).toThrow(kind);
+    expect(ACCEPTED_KINDS.join(' ')).toMatch(/listener.*Express.*Koa.*Fastify.*NestJS.*node:http Server.*Hono.*fetch\(request\).*Next\.js/);
     expect(() => toApp(Promise.resolve())).toThrow(/found a Promise \(export the app itself, or a factory/);
     expect(() => toApp(undefined)).toThrow(NotAnAppError);
     expect(() => toApp({ handle() {}, startup: 'soon' })).toThrow(/startup is a string/);

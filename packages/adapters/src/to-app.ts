@@ -5,7 +5,9 @@ import { fromFastify } from './fastify.js';
 import { fromFetch, fromHono } from './fetch.js';
 import { fromKoa } from './koa.js';
 import { rebind } from './lifespan.js';
+import { fromHttpServer } from './http-server.js';
 import { fromListener } from './listener.js';
+import { fromNest } from './nest.js';
 import { detectShape } from './shapes.js';
 
 const HOOKS = ['upgrade', 'startup', 'shutdown'] as const;
@@ -31,6 +33,10 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
   switch (detectShape(exported)) {
     case 'app':
       return rebind(checkApp(exported as App), options);
+    case 'nest':
+      return fromNest(exported as Parameters<typeof fromNest>[0], options);
+    case 'server':
+      return fromHttpServer(exported as Parameters<typeof fromHttpServer>[0], options);
     case 'express':
       return fromExpress(exported as Parameters<typeof fromExpress>[0], options);
     case 'koa':
@@ -42,7 +48,7 @@ export function toApp(exported: unknown, options: AdapterOptions = {}): App {
     case 'fetch':
       return fromFetch(exported as Parameters<typeof fromFetch>[0], options);
     case 'listener':
-      return fromListener(exported as RequestListener);
+      return fromListener(exported as RequestListener, options);
     case undefined:
       throw new NotAnAppError(exported);
   }

@@ -19,7 +19,13 @@ const WARM_UP = 40 * MiB;
  */
 const MEMORY_BOUND = 50 * MiB;
 
-export type Kind = 'express' | 'koa' | 'fastify' | 'hono' | 'fetch';
+export type Kind = 'express' | 'koa' | 'fastify' | 'fastify4' | 'nest-express' | 'nest-fastify' | 'hono' | 'fetch' | 'react-router' | 'next';
+
+/** Where nodicorn finds a kind's app: `--chdir` and the APP argument. By default `fixtures/KIND-app.mjs:app`. */
+export interface Entry {
+  readonly chdir: string;
+  readonly app: string;
+}
 
 interface Stats {
   readonly pid: number;
@@ -38,9 +44,9 @@ interface Served {
 }
 
 /** nodicorn with one worker serving the kind's fixture on an ephemeral TCP port and a Unix socket. */
-async function serve(kind: Kind, extra: readonly string[] = []): Promise<Served> {
+async function serve(entry: Entry, extra: readonly string[] = []): Promise<Served> {
   const socketPath = join(tempDir('ndca-'), 's.sock');
-  const server = await startNodicorn(['-w', '1', '-b', '127.0.0.1:0', '-b', `unix:${socketPath}`, '--chdir', FIXTURES, ...extra, `${kind}-app.mjs:app`]);
+  const server = await startNodicorn(['-w', '1', '-b', '127.0.0.1:0', '-b', `unix:${socketPath}`, '--chdir', entry.chdir, ...extra, entry.app]);
   return { server, tcp: { url: server.url }, unix: { socketPath } };
 }
 
@@ -59,12 +65,14 @@ async function moveBoth(target: Target, bytes: number): Promise<void> {
 const FORWARDED = { 'x-forwarded-for': '198.51.100.1, 203.0.113.7', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'example.com' };
 const withoutPort = (host: string) => host.replace(/:\d+$/, '');
 
-export function conformance(kind: Kind): void {
+/** The suite for one kind; `entry` is read when each test starts (a build made in beforeAll can be named). */
+export function conformance(kind: Kind, entry: () => Entry = () => ({ chdir: FIXTURES, app: `${kind}-app.mjs:app` })): void {
   describe(`${kind} app through nodicorn`, () => {
+    const start = (extra?: readonly string[]) => serve(entry(), extra);
     afterEach(runCleanups);
 
     it('serves HTTP: startup first, methods, query strings, status codes, HEAD, repeated headers and cookies, chunked bodies, 404, WebSocket', async () => {
-      const { tcp, server } = await serve(kind);
+      const { tcp, server } = await start();
       expect((await stats(tcp)).started, 'startup() ran before the first request').toBe(true);
       const hello = await fetchText(tcp, '/hello');
       expect([hello.status, hello.body, hello.headers['content-length']]).toEqual([200, 'hello', '5']);
@@ -106,7 +114,7 @@ export function conformance(kind: Kind): void {
     });
 
     it('answers 500 for thrown and rejected errors, tells the app when the client goes away, and the worker lives', async () => {
-      const { tcp } = await serve(kind);
+      const { tcp } = await start();
       const { pid, aborts } = await stats(tcp);
       expect((await fetchText(tcp, '/throw')).status).toBe(500);
       expect((await fetchText(tcp, '/reject')).status).toBe(500);
@@ -118,7 +126,7 @@ export function conformance(kind: Kind): void {
     });
 
     it('streams 100 MiB up and 100 MiB down without the worker holding them in memory', async () => {
-      const { tcp } = await serve(kind);
+      const { tcp } = await start();
       // The first tens of MiB through a fresh worker grow V8's young generation and the socket buffers
       // once; that plateau is reached first, so what is measured is growth that scales with the body.
       await moveBoth(tcp, WARM_UP);
@@ -131,7 +139,7 @@ export function conformance(kind: Kind): void {
     });
 
     it('honours X-Forwarded-For/Proto/Host from a trusted peer (127.0.0.1 by default, a Unix socket) and ignores them from an untrusted one', async () => {
-      const [trusting, untrusting] = await Promise.all([serve(kind), serve(kind, ['--forwarded-allow-ips', '10.9.9.9'])]);
+      const [trusting, untrusting] = await Promise.all([start(), start(['--forwarded-allow-ips', '10.9.9.9'])]);
       for (const target of [trusting.tcp, trusting.unix]) {
         const who = JSON.parse((await fetchText(target, '/whoami', { headers: FORWARDED })).body);
         expect({ ...who, host: withoutPort(who.host) }, JSON.stringify(target)).toEqual({ ip: '203.0.113.7', protocol: 'https', host: 'example.com' });

@@ -1,5 +1,6 @@
 // The adapters recognise frameworks by shape and must not load one the app does not use: a worker
-// serving Express loads no Koa or Hono. @hono/node-server (whose entry imports hono/ws) is required
+// serving Express loads no Koa, Hono, Fastify, NestJS or Next; a NestJS app is adapted without loading
+// @nestjs, and Next is loaded from the app's directory only in the worker's startup. @hono/node-server (whose entry imports hono/ws) is required
 // lazily, on the first fetch-style app.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,14 +18,18 @@ it('imports no framework in its source, except as types', () => {
   }
 });
 
-it('loads @hono/node-server (and with it hono/ws) only once a fetch-style app is adapted', () => {
+it('adapts Express, Koa, NestJS and Next.js apps without loading a framework, and loads @hono/node-server (and with it hono/ws) only once a fetch-style app is adapted', () => {
   const script = `
     import { createRequire } from 'node:module';
-    const { toApp } = await import(${JSON.stringify(DIST)});
-    const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((f) => /hono|koa|express/.test(f)).length;
+    const { toApp, fromNextDir } = await import(${JSON.stringify(DIST)});
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((f) => /hono|koa|express|fastify|@nestjs|[\\/]next[\\/]|socket\\.io/.test(f)).length;
     const expressLike = Object.assign(() => {}, { handle() {}, set() {}, settings: {} });
     toApp(expressLike, { trustProxy: () => true });
     toApp({ callback: () => () => {}, use() {}, middleware: [], proxy: false }, { trustProxy: () => true });
+    // A Nest application on Express, duck-typed: adapting it loads neither @nestjs nor anything else.
+    toApp({ init() {}, close() {}, listen() {}, getHttpServer: () => ({ emit() {}, listenerCount: () => 0 }), getHttpAdapter: () => ({ getInstance: () => expressLike }) }, { trustProxy: () => true });
+    // A Next.js directory is only looked at until its startup() runs.
+    fromNextDir(process.cwd(), { trustProxy: () => true });
     const afterNodeApps = loaded();
     toApp({ fetch: () => new Response('') });
     console.log(JSON.stringify([afterNodeApps, loaded() > 0]));

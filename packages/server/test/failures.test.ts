@@ -3,15 +3,16 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ACCEPTED_KINDS } from '@nodicorn/adapters';
 import { NODICORN_BIN, childPids, onCleanup, runCleanups, startNodicorn } from '@nodicorn/testkit';
 import { appDir, BASIC_APP } from './fixtures.js';
 
 afterEach(runCleanups);
 
 /** Runs nodicorn to completion (bounded) and returns its exit code and output. */
-function runToExit(args: readonly string[], timeoutMs = 30_000) {
+function runToExit(args: readonly string[], timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env) {
   const started = Date.now();
-  const result = spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const result = spawnSync(process.execPath, [NODICORN_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env });
   return { code: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
 }
 
@@ -67,14 +68,23 @@ describe('nodicorn APP: an app that cannot boot', () => {
     expect((await request({ url: server.url })).body).toBe('typed');
   });
 
-  it('exits 4 when the export is missing or not an app, naming the file, export and what was found', () => {
+  it('exits 4 when the export is missing or not an app, naming the file, export, what was found and every kind it could be', () => {
     const dir = appDir();
     const missing = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:nope']);
     expect(missing.code).toBe(4);
     expect(missing.output).toMatch(/app\.mjs has no export "nope" \(its exports: .*app.*\)/);
     const wrong = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', 'app.mjs:notAnApp']);
     expect(wrong.code).toBe(4);
-    expect(wrong.output).toMatch(/app\.mjs:notAnApp is not an app: .*found a number \(42\)/);
+    expect(wrong.output).toMatch(/app\.mjs:notAnApp is not an app: expected one of: .*found a number \(42\)/);
+    for (const kind of ACCEPTED_KINDS) expect(wrong.output, 'names each kind and what to export for it').toContain(kind);
+  });
+
+  it('exits 3 when a Next.js app directory has no next of its own to serve it, saying so', () => {
+    const dir = appDir({ 'next.config.mjs': 'export default {};\n' });
+    // npx puts pnpm's hoisted node_modules (which holds next) on NODE_PATH; an app's own resolution has no such path.
+    const run = runToExit(['--chdir', dir, '-b', '127.0.0.1:0', '.'], 30_000, { ...process.env, NODE_PATH: '' });
+    expect(run.code).toBe(3);
+    expect(run.output).toMatch(/is a Next\.js app directory, but no `next` package resolves from it/);
   });
 
   it('exits 3 when startup() throws', () => {

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeValue, NotAnAppError, toApp, type AdapterOptions, type App } from '@nodicorn/adapters';
+import { describeValue, fromNextDir, isNextDir, NotAnAppError, toApp, type AdapterOptions, type App } from '@nodicorn/adapters';
 import { AppLoadError, EXIT } from '../errors.js';
 import type { EntrySpec } from './entry-spec.js';
 import { failureLocation, typescriptHint } from './import-failure.js';
@@ -13,9 +13,11 @@ function looksLikePath(module: string): boolean {
   return module.startsWith('.') || isAbsolute(module) || /\.[cm]?[jt]s$/.test(module);
 }
 
-/** Finds the file an entry's module names: a path relative to chdir, or a package resolved from chdir. */
+/** Finds the file an entry's module names: a path relative to chdir, or a package resolved from chdir; or a Next.js app directory. */
 export function resolveModule(module: string, chdir: string): string {
   const candidate = resolve(chdir, module);
+  // A directory holding a Next.js app (a `.next` build or a next.config.*) is served by Next itself.
+  if (isNextDir(candidate)) return candidate;
   for (const ext of FILE_EXTENSIONS) {
     const file = candidate + ext;
     if (existsSync(file) && statSync(file).isFile()) return file;
@@ -41,6 +43,12 @@ export function resolveModule(module: string, chdir: string): string {
  */
 export async function loadApp(spec: EntrySpec, chdir: string, options: AdapterOptions = {}): Promise<App> {
   const file = resolveModule(spec.module, chdir);
+  if (isNextDir(file)) {
+    if (spec.exportPath.join('.') !== 'default' || spec.args) {
+      throw new AppLoadError('ERR_BAD_ENTRY', `${file} is a Next.js app directory, which has no exports to name: give the directory alone (e.g. nodicorn ${spec.module}).`, EXIT.APP_LOAD_ERROR);
+    }
+    return fromNextDir(file, options);
+  }
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
