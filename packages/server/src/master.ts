@@ -264,7 +264,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     }, { ignore });
     stopWatching = () => void watcher.close();
   }
-  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, () => arbiter.metrics(), log);
+  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, { metrics: () => arbiter.metrics(), readiness: () => arbiter.readiness() }, log);
   const commandSignals = { ttin: 'SIGTTIN', ttou: 'SIGTTOU', stop: 'SIGTERM' } as const;
   control = await startControl(settings, name, log, (request) => {
     if (request.command === 'status') return { ok: true, status: arbiter.status(name) };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
-import { appDir } from './fixtures.js';
+import { appDir, BASIC_APP } from './fixtures.js';
 
 afterEach(runCleanups);
 
@@ -22,6 +22,35 @@ describe('metrics, captured output and dev reload', () => {
     expect(text).toMatch(/nodicorn_workers\{state="ready"\} 2/);
     expect(text).toMatch(/nodicorn_worker_rss_bytes\{pid="\d+"\} \d+/);
     expect(text).toMatch(/nodicorn_event_loop_lag_seconds\{pid="\d+"\} [\d.e-]+/);
+  });
+
+  it('/readyz is 503 while the workers boot and while the server stops, 200 in between; /healthz answers throughout', async () => {
+    const dir = appDir({
+      'app.mjs': BASIC_APP,
+      'slow.mjs': `await new Promise((resolve) => setTimeout(resolve, 1500));\nexport { app } from './app.mjs';\n`,
+    });
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', 'slow.mjs:app'], { waitReady: false });
+    const [, port] = await server.waitFor(/Metrics at: http:\/\/127\.0\.0\.1:(\d+)\/metrics/);
+    const probe = (path: string) => request({ url: `http://127.0.0.1:${port}`, path });
+    const booting = await probe('/readyz');
+    expect([booting.status, booting.body]).toEqual([503, 'not ready: booting, 0/2 worker(s) serving\n']);
+    expect((await probe('/healthz')).status).toBe(200);
+    await server.waitFor(/\[INFO\] Ready: /);
+    const [, appPort] = /Listening at: http:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())!;
+    const running = await probe('/readyz');
+    expect([running.status, running.body]).toEqual([200, 'ready: running, 2/2 worker(s) serving\n']);
+    // A request in flight keeps the stop draining: the probe sees it stopping, not ready.
+    const slow = request({ url: `http://127.0.0.1:${appPort}`, path: '/slow?ms=1500' }, { timeoutMs: 10_000 });
+    await server.waitFor(/SLOW REQUEST/);
+    server.signal('SIGTERM');
+    await server.waitFor(/Handling signal: term/);
+    const stopping = await probe('/readyz');
+    expect(stopping.status).toBe(503);
+    expect(stopping.body).toMatch(/^not ready: stopping/);
+    expect((await probe('/healthz')).status).toBe(200);
+    expect((await slow).status).toBe(200);
+    expect(await server.exited(10_000)).toBe(0);
+    expect((await probe('/nope').catch((err: Error) => err)) instanceof Error).toBe(true); // gone with the master
   });
 
   it('--capture-output sends what workers print into the error log', async () => {

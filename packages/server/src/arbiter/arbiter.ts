@@ -708,6 +708,16 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     return renderPrometheus({ live, retired: this.#retiredCounters, restarts: this.restarts, desiredWorkers: this.desiredWorkers });
   }
 
+  /**
+   * For a load balancer or an orchestrator (`--metrics-bind`'s /readyz): ready while the server runs
+   * (or reloads) with a worker serving; not while it boots or stops, so traffic moves elsewhere first.
+   */
+  readiness(): { ready: boolean; detail: string } {
+    const serving = [...this.workers.values()].filter((w) => w.state === 'ready' && !w.killed).length;
+    const ready = (this.state === 'running' || this.state === 'reloading') && serving > 0;
+    return { ready, detail: `${this.state}, ${serving}/${this.desiredWorkers} worker(s) serving` };
+  }
+
   /** What `nodicorn status` and a worker's `serverStats()` show. */
   status(name: string): ServerStatus {
     const now = this.deps.now();

@@ -365,7 +365,7 @@ export const SETTINGS = {
     flags: ['--metrics-bind'],
     type: { ...optionalStringType, meta: 'HOST:PORT' },
     default: null,
-    doc: 'Serve Prometheus metrics for the whole server (all workers aggregated) at http://HOST:PORT/metrics.',
+    doc: 'Serve the master\'s own endpoints at http://HOST:PORT: /metrics (Prometheus, all workers aggregated), /healthz (liveness) and /readyz (readiness: 503 while booting or stopping), for load balancers and Kubernetes probes.',
   }),
   config: setting<string | null>({
     name: 'config',
