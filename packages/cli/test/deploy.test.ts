@@ -192,3 +192,26 @@ describe('systemd socket activation, for real', () => {
     expect(await activator.exited(20_000)).toBe(0);
   });
 });
+
+describe('nodicorn deploy docker, its configs run as the image would run them', () => {
+  it("the server's container config serves with WEB_CONCURRENCY workers, answers /readyz, and stops on TERM with exit 0", async () => {
+    const dir = tempDir('ndc-docker-');
+    writeFileSync(join(dir, 'app.mjs'), APP);
+    writeFileSync(join(dir, 'nodicorn.stack.mjs'), `export default { name: 'box', servers: { web: { app: 'app.mjs:app', workers: 2 } }, proxy: { listen: ['http://127.0.0.1:8080'] } };`);
+    const r = deploy(['docker', '--stack', join(dir, 'nodicorn.stack.mjs'), '--out', join(dir, 'deploy')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/build: docker build -f deploy\/Dockerfile -t box:latest /);
+    for (const file of ['Dockerfile', '.dockerignore', 'box-web.json', 'box-proxy.json']) expect(readFileSync(join(dir, 'deploy', file), 'utf8').length).toBeGreaterThan(0);
+    // The image's CMD is `nodicorn -c /etc/nodicorn/box-web.json` in /app; here the app is in dir and
+    // the fixed ports become ephemeral ones: everything else comes from the generated file.
+    const server = await startNodicorn(['-c', join(dir, 'deploy', 'box-web.json'), '--chdir', dir, '-b', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0'], {
+      env: { ...process.env, WEB_CONCURRENCY: '3' },
+    });
+    expect(server.output()).toMatch(/Ready: 3 worker\(s\) serving/);
+    expect((await request({ url: server.url })).status).toBe(200);
+    const [, health] = /Metrics at: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(server.output())!;
+    expect((await request({ url: `http://127.0.0.1:${health}`, path: '/readyz' })).status).toBe(200);
+    server.signal('SIGTERM');
+    expect(await server.exited(15_000)).toBe(0);
+  });
+});

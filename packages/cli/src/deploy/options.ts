@@ -20,7 +20,7 @@ export const DEPLOY_ERROR_CODES = {
   ERR_DEPLOY_WRITE: 'The output directory cannot be created or written (exit 1).',
 } as const;
 
-export const DEPLOY_TARGETS = ['nginx', 'systemd'] as const;
+export const DEPLOY_TARGETS = ['nginx', 'systemd', 'docker', 'kubernetes'] as const;
 export type DeployTarget = (typeof DEPLOY_TARGETS)[number];
 
 /** The options both targets take, as a parseArgs schema (citty style: the type is inferred from it). */
@@ -41,6 +41,11 @@ export const DEPLOY_OPTIONS = {
   node: { type: 'string' },
   nodicorn: { type: 'string' },
   'config-dir': { type: 'string' },
+  // docker, kubernetes
+  image: { type: 'string' },
+  replicas: { type: 'string' },
+  'node-version': { type: 'string' },
+  'pre-stop': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,6 +69,11 @@ export interface DeployOptions {
   readonly node: string;
   readonly nodicorn: string | null;
   readonly configDir: string;
+  /** docker/kubernetes: the image name, pods per server, Node major of the base image, preStop delay. */
+  readonly image: string | null;
+  readonly replicas: number | null;
+  readonly nodeVersion: string | null;
+  readonly preStopSeconds: number | null;
   readonly help: boolean;
 }
 
@@ -87,8 +97,8 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
   const help = values.help ?? false;
   const [target, ...extra] = positionals;
   if (help && target === undefined) return { ...EMPTY, help };
-  if (target === undefined) throw usage('nodicorn deploy: name a target, nginx or systemd.');
-  if (!(DEPLOY_TARGETS as readonly string[]).includes(target)) throw usage(`nodicorn deploy: unknown target "${target}"; expected nginx or systemd.`);
+  if (target === undefined) throw usage(`nodicorn deploy: name a target, one of ${DEPLOY_TARGETS.join(', ')}.`);
+  if (!(DEPLOY_TARGETS as readonly string[]).includes(target)) throw usage(`nodicorn deploy: unknown target "${target}"; expected one of ${DEPLOY_TARGETS.join(', ')}.`);
   if (extra.length > 0) throw usage(`nodicorn deploy ${target}: unexpected argument "${extra[0]}".`);
   if (help) return { ...EMPTY, target: target as DeployTarget, help };
   if (!values.stack) throw usage(`nodicorn deploy ${target}: --stack FILE is required (your nodicorn.stack.mjs).`);
@@ -102,6 +112,13 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
   for (const [flag, value] of [['--user', values.user], ['--group', values.group], ['--socket-group', values['socket-group']]] as const) {
     if (value !== undefined && !/^[a-z_][a-z0-9_-]*\$?$|^\d+$/.test(value)) throw usage(`${flag} "${value}" is not a user or group name.`);
   }
+  const count = (flag: string, value: string | undefined, min: number): number | null => {
+    if (value === undefined) return null;
+    if (!/^\d+$/.test(value) || Number(value) < min) throw usage(`${flag} must be a whole number of at least ${min}, got "${value}".`);
+    return Number(value);
+  };
+  if (values.image !== undefined && !/^[a-z0-9][a-z0-9._\/:@-]*$/.test(values.image)) throw usage(`--image "${values.image}" is not an image reference (registry/name:tag).`);
+  if (values['node-version'] !== undefined && !/^\d+(\.\d+){0,2}$/.test(values['node-version'])) throw usage(`--node-version must be a Node version such as 24, got "${values['node-version']}".`);
   return {
     target: target as DeployTarget,
     stack: values.stack,
@@ -119,6 +136,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
     node: absolute('--node', values.node) ?? '/usr/bin/node',
     nodicorn: absolute('--nodicorn', values.nodicorn),
     configDir: absolute('--config-dir', values['config-dir']) ?? '/etc/nodicorn',
+    image: values.image ?? null,
+    replicas: count('--replicas', values.replicas, 1),
+    nodeVersion: values['node-version'] ?? null,
+    preStopSeconds: count('--pre-stop', values['pre-stop'], 0),
     help,
   };
 }
@@ -140,5 +161,9 @@ const EMPTY: DeployOptions = {
   node: '/usr/bin/node',
   nodicorn: null,
   configDir: '/etc/nodicorn',
+  image: null,
+  replicas: null,
+  nodeVersion: null,
+  preStopSeconds: null,
   help: false,
 };
