@@ -117,7 +117,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
     if (!/^\d+$/.test(value) || Number(value) < min) throw usage(`${flag} must be a whole number of at least ${min}, got "${value}".`);
     return Number(value);
   };
-  if (values.image !== undefined && !/^[a-z0-9][a-z0-9._\/:@-]*$/.test(values.image)) throw usage(`--image "${values.image}" is not an image reference (registry/name:tag).`);
+  if (values.image !== undefined && !/^[a-z0-9][a-z0-9._/:@-]*$/.test(values.image)) throw usage(`--image "${values.image}" is not an image reference (registry/name:tag).`);
   if (values['node-version'] !== undefined && !/^\d+(\.\d+){0,2}$/.test(values['node-version'])) throw usage(`--node-version must be a Node version such as 24, got "${values['node-version']}".`);
   return {
     target: target as DeployTarget,
