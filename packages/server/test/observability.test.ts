@@ -102,10 +102,12 @@ describe('metrics, captured output and dev reload', () => {
     for (let i = 2; i <= 5; i++) writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v${i}');`);
     writeFileSync(join(dir, 'helper.mjs'), 'export {};');
     await until(() => reloads() >= 1, 15_000, 'the reload after the edits');
+    // The old worker may take a connection in the moment between "Reload complete" and its retirement.
+    await until(() => /Worker \d+ exited/.test(errorLog()), 15_000, 'the old worker gone');
     for (let i = 0; i < 20; i++) expect((await request({ socketPath, path: `/${i}` })).body, errorLog()).toBe('v5');
     writeFileSync(join(dir, 'app.mjs'), `export const app = (req, res) => res.end('v6');`);
     await until(() => reloads() >= 2, 15_000, 'the reload after the second edit');
-    expect((await request({ socketPath })).body).toBe('v6');
+    await until(async () => (await request({ socketPath })).body === 'v6', 10_000, 'the new code to answer');
     // The log lines, pid and socket writes in between were no change: two edits, two reloads.
     expect(detections()).toHaveLength(2);
     for (const line of detections()) expect(line).toMatch(/in .*\/(app|helper)\.mjs; reloading workers$/);
