@@ -53,6 +53,24 @@ describe('metrics, captured output and dev reload', () => {
     expect((await probe('/nope').catch((err: Error) => err)) instanceof Error).toBe(true); // gone with the master
   });
 
+  it('--stop-delay: after TERM /readyz fails at once while new connections are still served, then the stop drains and exits 0', async () => {
+    const dir = appDir();
+    const server = await startNodicorn(['-w', '2', '--chdir', dir, '-b', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--stop-delay', '2', 'app.mjs:app']);
+    const [, port] = /Metrics at: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(server.output())!;
+    const probe = () => request({ url: `http://127.0.0.1:${port}`, path: '/readyz' });
+    expect((await probe()).status).toBe(200);
+    server.signal('SIGTERM');
+    await server.waitFor(/the graceful stop begins in 2s \(--stop-delay\)/);
+    const termAt = Date.now();
+    const unready = await probe();
+    expect(unready.status).toBe(503);
+    expect(unready.body).toMatch(/^not ready: stopping in [12]s, 2\/2 worker\(s\) serving/);
+    // Still serving new connections normally in the window (a load balancer may not have noticed yet).
+    for (let i = 0; i < 5; i++) expect((await request({ url: server.url })).status).toBe(200);
+    expect(await server.exited(15_000)).toBe(0);
+    expect(Date.now() - termAt).toBeGreaterThanOrEqual(1_500);
+  });
+
   it('--capture-output sends what workers print into the error log', async () => {
     const dir = appDir({ 'app.mjs': `console.log('hello from app stdout'); console.error('and from stderr'); export const app = (req, res) => res.end('ok');` });
     const errors = join(dir, 'error.log');

@@ -355,4 +355,37 @@ describe('Arbiter', () => {
     t.readyAll();
     expect(quarantined(t.spawned[2]!)).toHaveLength(1);
   });
+
+  it('stop_delay: TERM makes /readyz fail at once and stops the workers only after the delay; a second TERM stops now', () => {
+    const t = setup({ workers: 2, stopDelay: 3 });
+    t.arbiter.start();
+    t.readyAll();
+    expect(t.arbiter.readiness().ready).toBe(true);
+    t.signal('SIGTERM');
+    expect(t.arbiter.readiness()).toEqual({ ready: false, detail: 'stopping in 3s, 2/2 worker(s) serving' });
+    expect(t.spawned.map((w) => w.signals)).toEqual([[], []]);
+    t.advance(2000);
+    expect(t.spawned.map((w) => w.signals)).toEqual([[], []]);
+    t.advance(1000);
+    expect(t.spawned.map((w) => w.signals)).toEqual([['SIGTERM'], ['SIGTERM']]);
+    const again = setup({ workers: 1, stopDelay: 30 });
+    again.arbiter.start();
+    again.readyAll();
+    again.signal('SIGTERM');
+    again.signal('SIGTERM');
+    expect(again.spawned[0]!.signals).toEqual(['SIGTERM']);
+  });
+
+  it('ready_workers: ready only with that many workers serving', () => {
+    const t = setup({ workers: 3, readyWorkers: 2 });
+    t.arbiter.start();
+    t.spawned[0]!.say({ type: 'ready' });
+    expect(t.arbiter.readiness().ready).toBe(false);
+    t.spawned[1]!.say({ type: 'ready' });
+    t.spawned[2]!.say({ type: 'ready' });
+    expect(t.arbiter.readiness()).toEqual({ ready: true, detail: 'running, 3/3 worker(s) serving' });
+    t.spawned[0]!.exit(null, 'SIGKILL');
+    t.spawned[1]!.exit(null, 'SIGKILL');
+    expect(t.arbiter.readiness().ready).toBe(false);
+  });
 });

@@ -135,6 +135,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   /** The current (or last) reload: when it began, and how many of its new workers failed to start. */
   #reloadStartedAt = 0;
   #reloadFailures = 0;
+  /** stop_delay: when the graceful stop that a TERM asked for begins. */
+  #stopAfter: number | undefined;
   /** The config file's hooks; replaced when HUP re-reads it. */
   hooks: Partial<Hooks> = {};
   #nextTurn = 0;
@@ -227,6 +229,12 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     }
     switch (signal) {
       case 'SIGTERM':
+        if (this.settings.stopDelay > 0 && this.#stopAfter === undefined && this.state !== 'booting') {
+          // stop_delay: unready first, stop later. A second TERM stops now.
+          this.#stopAfter = this.deps.now() + this.settings.stopDelay * 1000;
+          this.deps.log.info(`Handling signal: term. /readyz fails now; the graceful stop begins in ${this.settings.stopDelay}s (--stop-delay)`);
+          return;
+        }
         return this.#stop(true, EXIT.OK, 'SIGTERM');
       case 'SIGINT':
       case 'SIGQUIT':
@@ -389,6 +397,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
 
   #onTick(): void {
     const now = this.deps.now();
+    if (this.#stopAfter !== undefined && now >= this.#stopAfter && this.state !== 'stopping' && this.state !== 'halted') this.#stop(true, EXIT.OK, 'SIGTERM');
     if (this.state === 'stopping') {
       this.#dealConnections();
       if (now >= this.#stopDeadline) {
@@ -714,8 +723,10 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
    */
   readiness(): { ready: boolean; detail: string } {
     const serving = [...this.workers.values()].filter((w) => w.state === 'ready' && !w.killed).length;
-    const ready = (this.state === 'running' || this.state === 'reloading') && serving > 0;
-    return { ready, detail: `${this.state}, ${serving}/${this.desiredWorkers} worker(s) serving` };
+    const stopSoon = this.#stopAfter !== undefined && this.state !== 'stopping';
+    const ready = (this.state === 'running' || this.state === 'reloading') && !stopSoon && serving >= Math.min(this.settings.readyWorkers, Math.max(1, this.desiredWorkers));
+    const state = stopSoon ? `stopping in ${Math.max(0, Math.ceil((this.#stopAfter! - this.deps.now()) / 1000))}s` : this.state;
+    return { ready, detail: `${state}, ${serving}/${this.desiredWorkers} worker(s) serving` };
   }
 
   /** What `nodicorn status` and a worker's `serverStats()` show. */
