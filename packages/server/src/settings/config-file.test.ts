@@ -33,6 +33,9 @@ describe('validateConfigObject', () => {
   });
   it('names a typo and the nearest valid key', () => {
     expect(() => validateConfigObject({ worker: 2 }, 'x.mjs')).toThrow('Config file x.mjs: unknown key "worker". Did you mean "workers"?');
+    // A gunicorn.conf.py ported as is: its settings nodicorn does not take say why.
+    expect(() => validateConfigObject({ preload_app: true }, 'x.mjs')).toThrow(/^Config file x\.mjs: "preload_app" is Gunicorn's preload_app, which nodicorn does not take: /);
+    expect(() => validateConfigObject({ threads: 4 }, 'x.mjs')).toThrow(/one event loop/);
     expect(() => validateConfigObject({ onStartup: () => 1 }, 'x.mjs')).toThrow('Did you mean "onStarting"?');
   });
   it('names the key and the expected type for a wrong type', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { notTaken } from './gunicorn-only.js';
 import { SettingError } from '../errors.js';
 import { SETTING_KEYS, SETTINGS, type SettingKey, type Settings } from './definitions.js';
 import { HOOK_NAMES, type Hooks } from './hooks.js';
@@ -64,6 +65,8 @@ export function validateConfigObject(raw: unknown, path: string): { values: Part
     if (value === undefined) continue;
     const key = KEY_OF.get(written);
     if (key === undefined) {
+      const gunicorn = notTaken(written);
+      if (gunicorn) throw new SettingError(`${where}: "${written}" is Gunicorn's ${gunicorn.name}, which nodicorn does not take: ${gunicorn.why}`);
       const hint = nearest(written, ALL_KEYS);
       throw new SettingError(`${where}: unknown key "${written}".${hint ? ` Did you mean "${hint}"?` : ''} Keys are the settings of nodicorn --help (snake_case as in Gunicorn, or camelCase) and the hooks.`);
     }

@@ -1,3 +1,4 @@
+import { GUNICORN_NOT_TAKEN } from './gunicorn-only.js';
 import { SETTING_KEYS, SETTINGS } from './definitions.js';
 import type { SettingSpec } from './types.js';
 
@@ -39,6 +40,14 @@ export function settingsMarkdown(): string {
     '| setting | or, camelCase | flags | default | description |',
     '| --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    "## Gunicorn's settings that nodicorn does not take",
+    '',
+    'Porting a `gunicorn.conf.py` or a command line: each of these is answered with the reason below, as a flag and as a config key.',
+    '',
+    '| Gunicorn setting | its flags | why |',
+    '| --- | --- | --- |',
+    ...Object.entries(GUNICORN_NOT_TAKEN).map(([name, entry]) => `| \`${name}\` | ${entry.flags.map((f) => `\`${f}\``).join(', ')} | ${entry.why.replace(/\|/g, '\\|')} |`),
     '',
   ].join('\n');
 }

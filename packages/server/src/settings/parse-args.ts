@@ -1,5 +1,6 @@
 import { SettingError, UsageError } from '../errors.js';
 import { SETTING_KEYS, SETTINGS, type SettingKey, type Settings } from './definitions.js';
+import { notTaken } from './gunicorn-only.js';
 import { nearest } from './nearest.js';
 import type { SettingSpec } from './types.js';
 
@@ -69,6 +70,8 @@ export function parseArgs(argv: readonly string[], extraBooleans: readonly strin
     }
     const key = FLAG_TO_KEY.get(flag);
     if (!key) {
+      const gunicorn = notTaken(flag);
+      if (gunicorn) throw new UsageError('ERR_UNKNOWN_OPTION', `${flag} is Gunicorn's ${gunicorn.name}, which nodicorn does not take: ${gunicorn.why}`);
       const hint = flagForSettingName(flag) ?? nearest(flag, knownFlags(extraBooleans));
       throw new UsageError('ERR_UNKNOWN_OPTION', `Unknown option ${flag}.${hint ? ` Did you mean ${hint}?` : ''} See nodicorn --help.`);
     }

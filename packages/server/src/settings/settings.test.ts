@@ -22,6 +22,11 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--pidfile', 'x.pid'])).toThrow('Unknown option --pidfile. Did you mean --pid?');
     expect(() => parseArgs(['--worker_class', 'sync'])).toThrow('Did you mean --worker-class?');
   });
+  it("answers a Gunicorn flag it does not take with Gunicorn's setting and why", () => {
+    expect(() => parseArgs(['--preload'])).toThrow(/^--preload is Gunicorn's preload_app, which nodicorn does not take: Node cannot fork a process that has a running V8 heap/);
+    expect(() => parseArgs(['--threads', '4'])).toThrow(/--threads is Gunicorn's threads, .*one event loop/);
+    expect(() => parseArgs(['--log-syslog'])).toThrow(/journald/);
+  });
   it('names the setting and what it expected for a bad value', () => {
     expect(() => parseArgs(['-w', 'two'])).toThrow('Invalid value for -w (workers): expected a whole number, got "two".');
     expect(() => parseArgs(['--log-level', 'loud'])).toThrow(/expected one of debug, info, warning, error, critical/);
