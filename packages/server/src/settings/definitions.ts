@@ -25,6 +25,12 @@ export type WorkerClass = (typeof WORKER_CLASSES)[number];
 
 const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
 
+/** A comma-separated list of addresses, CIDR ranges or `*`. */
+function addressList(v: string): string | undefined {
+  const bad = v.split(',').map((s) => s.trim()).filter(Boolean).find((s) => s !== '*' && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s));
+  return bad ? `"${bad}" is not an IP address, a CIDR range or *` : undefined;
+}
+
 /**
  * Every setting nodicorn has, declared once. The CLI parser, --help, env handling and the settings
  * docs are all derived from this object (Gunicorn's config.py model). Keys are the camelCase config
@@ -255,11 +261,26 @@ export const SETTINGS = {
     type: { ...stringType, meta: 'ADDRESSES' },
     default: (env) => env.FORWARDED_ALLOW_IPS ?? '127.0.0.1,::1',
     defaultDoc: "$FORWARDED_ALLOW_IPS or '127.0.0.1,::1'",
-    validate: (v) => {
-      const bad = v.split(',').map((s) => s.trim()).filter(Boolean).find((s) => s !== '*' && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s));
-      return bad ? `"${bad}" is not an IP address, a CIDR range or *` : undefined;
-    },
+    validate: addressList,
     doc: 'Comma-separated peers (addresses, CIDR ranges, or *) trusted to set X-Forwarded-* headers. Unix-socket peers are always trusted.',
+  }),
+  proxyProtocol: setting<boolean>({
+    name: 'proxy_protocol',
+    section: 'Security',
+    flags: ['--proxy-protocol'],
+    type: booleanType,
+    boolean: true,
+    default: false,
+    doc: "Expect HAProxy's PROXY protocol header (v1 text or v2 binary) on every connection from a --proxy-allow-from peer, as a load balancer sends it: the client address and port it names replace the balancer's in the access log, proxy trust and the app's req.socket. A missing or malformed header closes the connection. Other peers speak plain HTTP.",
+  }),
+  proxyAllowIps: setting<string>({
+    name: 'proxy_allow_ips',
+    section: 'Security',
+    flags: ['--proxy-allow-from'],
+    type: { ...stringType, meta: 'ADDRESSES' },
+    default: '127.0.0.1,::1',
+    validate: addressList,
+    doc: 'Comma-separated peers (addresses, CIDR ranges, or *) whose connections start with a PROXY protocol header (with --proxy-protocol), as Gunicorn. Unix-socket peers count as allowed.',
   }),
   procName: setting<string | null>({
     name: 'proc_name',

@@ -42,8 +42,6 @@ export const GUNICORN_NOT_TAKEN: Readonly<Record<string, NotTaken>> = {
   statsd_prefix: { flags: ['--statsd-prefix'], why: `${NOT_YET} \`--metrics-bind\` serves the same counts to Prometheus.` },
   dogstatsd_tags: { flags: ['--dogstatsd-tags'], why: `${NOT_YET} \`--metrics-bind\` serves the same counts to Prometheus.` },
   default_proc_name: { flags: [], why: 'Internal to Gunicorn; nodicorn names processes from `--name`, else the APP.' },
-  proxy_protocol: { flags: ['--proxy-protocol'], why: `${NOT_YET} Put \`nodicorn proxy\` or nginx in front to terminate it.` },
-  proxy_allow_ips: { flags: ['--proxy-allow-from'], why: NOT_YET },
   ssl_version: { flags: ['--ssl-version'], why: `${NOT_YET} Workers use Node's TLS defaults (TLS 1.2 and later).` },
   cert_reqs: { flags: ['--cert-reqs'], why: NOT_YET },
   ca_certs: { flags: ['--ca-certs'], why: NOT_YET },

@@ -9,6 +9,8 @@ import type { QuarantineMessage } from '../protocol.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
 import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
+import { readProxyHeader } from './proxy-protocol.js';
+import { compileTrust, parseAllowList } from '../trust.js';
 import { countRequest, type WorkerCounters } from '../metrics/counters.js';
 import type { RequestTracker } from './request-tracker.js';
 
@@ -36,6 +38,8 @@ export interface ServeOptions {
 }
 
 const ERROR_PAGE = 'Internal Server Error\n';
+/** How long a --proxy-allow-from peer has to send its PROXY header. */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
 
 function failResponse(res: ServerResponse): void {
   if (res.headersSent) {
@@ -220,8 +224,27 @@ export class WorkerHttp {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
+    if (settings.proxyProtocol) this.#expectProxyHeader(server);
     this.servers.push(server);
     return server;
+  }
+
+  /**
+   * --proxy-protocol: a connection from a --proxy-allow-from peer reaches HTTP (or TLS) only after
+   * its PROXY header is read and the client it names has replaced the balancer as the peer.
+   */
+  #expectProxyHeader(server: http.Server): void {
+    const allowed = compileTrust(parseAllowList(this.options.settings.proxyAllowIps));
+    const handlers = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
+    const handOn = (socket: Socket) => {
+      for (const handler of handlers) handler.call(server, socket);
+    };
+    server.on('connection', (socket: Socket) => {
+      if (!allowed(socket.remoteAddress)) return handOn(socket);
+      const from = socket.remoteAddress ?? 'a Unix-socket peer';
+      readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, handOn, (why) => this.options.log.warning(`Closed a connection from ${from}: ${why} (--proxy-protocol)`));
+    });
   }
 
   #listenOn(target: { fd: number } | { host: string; port: number; reusePort: true }): Promise<void> {
