@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -154,6 +155,22 @@ describe('nodicorn stack', () => {
     expect(down.stdout).toBe('stack "tiny" stopped\n');
     expect(Date.now() - t0).toBeLessThan(15_000);
     for (const pid of [...parts, ...workers]) expect(running(pid)).toBe(false);
+  });
+
+  it("routes a prefix to servers on another host (the proxy's upstreams over TCP) beside the stack's own server", async () => {
+    // Another machine's nodicorn, as far as the proxy can tell: a TCP server on its own address.
+    const elsewhere = http.createServer((req, res) => res.end(JSON.stringify({ elsewhere: true, url: req.url })));
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => elsewhere.close(() => resolve())));
+    const remote = `127.0.0.1:${(elsewhere.address() as { port: number }).port}`;
+    const httpPort = await freePort();
+    const dir = stackDir(`{ web: { app: 'app.mjs:app' } }`, `{ listen: ['http://127.0.0.1:${httpPort}'], upstreams: { api: ['${remote}'] }, routes: [{ prefix: '/api', upstream: 'api' }, { prefix: '/', upstream: 'web' }] }`);
+    const up = stack(dir, 'up', '-d');
+    expect(up.status, up.stderr).toBe(0);
+    const url = `http://127.0.0.1:${httpPort}`;
+    expect(JSON.parse((await request({ url, path: '/api/orders' })).body)).toEqual({ elsewhere: true, url: '/api/orders' });
+    expect((JSON.parse((await request({ url, path: '/' })).body) as { stack: string }).stack).toBe('tiny');
+    expect(stack(dir, 'down').status).toBe(0);
   });
 
   it('a proxy without routes in front of one server routes / to it', async () => {

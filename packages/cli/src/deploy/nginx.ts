@@ -29,8 +29,21 @@ function size(n: number): string {
 
 const ident = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_');
 
+/** nginx's name for an upstream of servers on other hosts. */
+export const remoteUnit = (plan: DeployPlan, name: string) => `${plan.name}-${name}`;
+
 function upstreamBlocks(plan: DeployPlan): string[] {
-  return plan.servers.map((s) => {
+  // Servers elsewhere (another host's nodicorn over TCP): nginx's passive health, as the proxy's.
+  const remotes = (plan.proxy?.remotes ?? []).map((r) =>
+    [
+      `upstream ${remoteUnit(plan, r.name)} {`,
+      ...r.addresses.map((a) => `    server ${a} max_fails=${plan.proxy!.maxFails} fail_timeout=${plan.proxy!.failTimeout}s;`),
+      '    keepalive 32;',
+      '    keepalive_timeout 1s;',
+      '}',
+    ].join('\n'),
+  );
+  return [...remotes, ...plan.servers.map((s) => {
     const lines = [`upstream ${s.unit} {`, `    server unix:${s.socket} fail_timeout=0;`];
     const keepalive = s.config.keepalive ?? 2;
     if (keepalive > 0) {
@@ -40,7 +53,7 @@ function upstreamBlocks(plan: DeployPlan): string[] {
     }
     lines.push('}');
     return lines.join('\n');
-  });
+  })];
 }
 
 function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
@@ -68,7 +81,7 @@ function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
 }
 
 function locations(plan: DeployPlan, proxy: PlannedProxy): string[] {
-  const unitOf = new Map(plan.servers.map((s) => [s.name, s.unit]));
+  const unitOf = new Map([...plan.servers.map((s) => [s.name, s.unit] as const), ...proxy.remotes.map((r) => [r.name, remoteUnit(plan, r.name)] as const)]);
   const entries = [
     ...proxy.statics.map((s) => ({ prefix: s.prefix, kind: 'static' as const, dir: s.dir, server: '' })),
     ...proxy.routes.map((r) => ({ prefix: r.prefix, kind: 'route' as const, dir: '', server: r.server })),

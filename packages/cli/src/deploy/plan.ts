@@ -38,6 +38,11 @@ export interface PlannedProxy {
   readonly listeners: readonly Listener[];
   readonly serverNames: readonly string[];
   readonly routes: readonly { readonly prefix: string; readonly server: string }[];
+  /** Upstreams of servers on other hosts (`upstreams` in the stack's proxy), by name: `HOST:PORT` or `unix:PATH`. */
+  readonly remotes: readonly { readonly name: string; readonly addresses: readonly string[] }[];
+  /** Passive health, as nginx's `max_fails` / `fail_timeout` and the proxy's `--max-fails` / `--fail-timeout`. */
+  readonly maxFails: number;
+  readonly failTimeout: number;
   readonly statics: readonly { readonly prefix: string; readonly dir: string }[];
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
@@ -141,6 +146,15 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     const tlsKey = options.tlsKey ?? (typeof raw.tlsKey === 'string' ? relocate(raw.tlsKey) : null);
     const socketOf = new Map(servers.map((s) => [s.name, s.socket]));
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
+    const remotes = Object.entries((raw.upstreams as Record<string, unknown> | undefined) ?? {})
+      .filter(([name]) => !socketOf.has(name))
+      .map(([name, list]) => {
+        const addresses = asList(list).map(String);
+        for (const address of addresses) {
+          if (!/^(unix:\/.+|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/.test(address)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: upstream "${name}" server "${address}" is not HOST:PORT or unix:/PATH.`);
+        }
+        return { name, addresses };
+      });
     const config: Record<string, unknown> = {
       ...raw,
       listen: listeners.map((l) => `${l.scheme}://${isIP(l.host) === 6 ? `[${l.host}]` : l.host}:${l.port}`),
@@ -152,11 +166,15 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     if (serverNames.length > 0) config.serverName = serverNames;
     if (tlsCert) Object.assign(config, { tlsCert, tlsKey });
     if (config.static && (config.static as unknown[]).length === 0) delete config.static;
-    for (const r of routes) if (!socketOf.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is not a server of the stack.`);
+    const remoteNames = new Set(remotes.map((r) => r.name));
+    for (const r of routes) if (!socketOf.has(r.server) && !remoteNames.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is neither a server of the stack nor one of its proxy's upstreams.`);
     proxy = {
       listeners,
       serverNames,
       routes,
+      remotes,
+      maxFails: number(raw.maxFails, 1),
+      failTimeout: number(raw.failTimeout, 10),
       statics,
       tlsCert,
       tlsKey,

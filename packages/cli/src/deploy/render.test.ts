@@ -95,6 +95,23 @@ describe('planDeploy', () => {
 });
 
 describe('renderNginxSite', () => {
+  it("a stack that spans hosts: the proxy's upstreams on other machines get their own upstream block, with the passive health the proxy uses", async () => {
+    const stack = await stackOf({
+      name: 'wide',
+      servers: { web: { app: 'src/app.mjs:app' } },
+      proxy: { upstreams: { api: ['10.0.0.5:8000', '10.0.0.6:8000'] }, maxFails: 3, failTimeout: 20, routes: [{ prefix: '/api', upstream: 'api' }, { prefix: '/', upstream: 'web' }] },
+    });
+    const plan = planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--listen', 'http://0.0.0.0:80']));
+    expect(plan.proxy!.remotes).toEqual([{ name: 'api', addresses: ['10.0.0.5:8000', '10.0.0.6:8000'] }]);
+    const site = renderNginxSite(plan);
+    expect(site).toContain('upstream wide-api {\n    server 10.0.0.5:8000 max_fails=3 fail_timeout=20s;\n    server 10.0.0.6:8000 max_fails=3 fail_timeout=20s;');
+    expect(site).toMatch(/location \^~ \/api\/ \{\n\s+proxy_pass http:\/\/wide-api;/);
+    expect(site).toMatch(/location \/ \{\n\s+proxy_pass http:\/\/wide-web;/);
+    await expect(stackOf({ name: 'bad', servers: { web: { app: 'a.mjs:app' } }, proxy: { routes: [{ prefix: '/x', upstream: 'nowhere' }] } })).rejects.toThrow(/goes to "nowhere", which is neither a server here nor one of the proxy's upstreams \(web\)/);
+    const badAddress = await stackOf({ name: 'bad2', servers: { web: { app: 'a.mjs:app' } }, proxy: { upstreams: { api: ['http://10.0.0.5'] }, routes: [{ prefix: '/', upstream: 'api' }] } });
+    expect(() => planDeploy(badAddress, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/upstream "api" server "http:\/\/10\.0\.0\.5" is not HOST:PORT/);
+  });
+
   it('has an upstream per socket, TLS, the redirect, the forwarding headers and every location', async () => {
     const stack = await stackOf(SHOP);
     const plan = planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--prefix', '/srv/shop', '--tls-cert', '/etc/ssl/shop.pem', '--tls-key', '/etc/ssl/shop.key']));

@@ -90,10 +90,13 @@ export async function loadStack(path: string): Promise<Stack> {
   });
   let proxy: Record<string, unknown> | null = null;
   if (spec.proxy) {
-    const known = new Set(servers.map((s) => s.name));
+    // A route goes to a server of this stack, or to an upstream of servers elsewhere (another host's
+    // nodicorn over TCP: `upstreams: { api: ['10.0.0.5:8000'] }`).
+    const remote = Object.keys((spec.proxy.upstreams as object | undefined) ?? {});
+    const known = new Set([...servers.map((s) => s.name), ...remote]);
     for (const route of spec.proxy.routes ?? []) {
       if (!known.has(route.upstream)) {
-        throw new SettingError(`${where}: proxy route ${route.prefix} goes to "${route.upstream}", which is not a server here (servers: ${[...known].join(', ')}).`);
+        throw new SettingError(`${where}: proxy route ${route.prefix} goes to "${route.upstream}", which is neither a server here nor one of the proxy's upstreams (${[...known].join(', ')}).`);
       }
     }
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
