@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { commandsHelp } from './commands/index.js';
+import { daemonize, isDaemonChild, notifyWhenReady } from './daemon.js';
 import {
   EXIT,
   NodicornError,
@@ -55,7 +56,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
       return EXIT.ERROR;
     }
   }
+  if (settings.daemon && !isDaemonChild()) return daemonize(argv, process.argv[1]!, settings.errorlog);
   const master = await startMaster(invocation);
+  if (isDaemonChild()) notifyWhenReady(master);
   return master.halted;
 }
 

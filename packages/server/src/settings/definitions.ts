@@ -181,6 +181,15 @@ export const SETTINGS = {
     default: null,
     doc: "Write the master's pid here; refuse to start if it names a running process.",
   }),
+  daemon: setting<boolean>({
+    name: 'daemon',
+    section: 'Server mechanics',
+    flags: ['-D', '--daemon'],
+    type: booleanType,
+    boolean: true,
+    default: false,
+    doc: 'Detach: the server runs on in the background in its own session and the command returns once it is ready (or exits with its error if it cannot start). Log to files (--error-logfile) and keep a --pid file. Under systemd or in a container, do not.',
+  }),
   user: setting<string | null>({
     name: 'user',
     section: 'Security',

@@ -19,7 +19,6 @@ export const GUNICORN_NOT_TAKEN: Readonly<Record<string, NotTaken>> = {
   preload_app: { flags: ['--preload'], why: "Node cannot fork a process that has a running V8 heap, so there is no copy-on-write sharing: each worker loads the app. Work to do once per server goes in the `onStarting` hook, which runs in the master." },
   sendfile: { flags: ['--no-sendfile'], why: "Node's HTTP server has no sendfile path for responses; static files are the proxy's job (`nodicorn proxy --static`)." },
   reuse_port: { flags: ['--reuse-port'], why: 'Taken as `--dispatch reuse-port` (Node ≥ 22.12).' },
-  daemon: { flags: ['-D', '--daemon'], why: `${NOT_YET} Run nodicorn under systemd (\`nodicorn deploy systemd\`) or a container instead.` },
   worker_tmp_dir: { flags: ['--worker-tmp-dir'], why: "Gunicorn's heartbeat is a file each worker touches; nodicorn's is an IPC message and a watchdog thread, with no file." },
   initgroups: { flags: ['--initgroups'], why: NOT_YET },
   tmp_upload_dir: { flags: [], why: 'Unused by Gunicorn itself; request bodies stream to the app.' },
