@@ -229,7 +229,9 @@ describe('faults: a request that times a worker out (issue 12 point 4)', () => {
     for (let i = 0; i < 6; i++) expect((await request({ url, path: '/spin' }, { timeoutMs: 15_000 })).status).toBe(503);
     expect(server.output().match(/WORKER TIMEOUT/g)).toHaveLength(1);
     const timedOutLine = server.output().split('\n').find((line) => line.includes('WORKER TIMEOUT'))!;
-    expect(timedOutLine).toMatch(/event loop blocked for 1\.\d+s while serving GET \/spin \(started 1\.\d+s ago\)/);
+    // Blocked since the request began at most: never longer than the request has existed.
+    const [, blocked, age] = /event loop blocked for ([\d.]+)s while serving GET \/spin \(started ([\d.]+)s ago\)/.exec(timedOutLine)!;
+    expect(Number(blocked)).toBeLessThanOrEqual(Number(age));
   });
 });
 

@@ -347,9 +347,10 @@ describe('Arbiter', () => {
     const [stuck, other] = t.spawned;
     stuck!.say({ type: 'heartbeat', requests: 1, rss: 1, inflight: 1, oldest: { method: 'GET', url: '/spin', startedAt: 1_000_000 } });
     t.advance(1500);
+    t.advance(1000); // no watchdog report: killed once its grace is over
     const quarantined = (w: FakeWorker) => w.sent.filter((m) => (m as { type: string }).type === 'quarantine');
     expect(stuck!.signals).toContain('SIGKILL');
-    expect(quarantined(other!)).toEqual([{ type: 'quarantine', method: 'GET', url: '/spin', until: 1_000_000 + 1500 + 10_000 }]);
+    expect(quarantined(other!)).toEqual([{ type: 'quarantine', method: 'GET', url: '/spin', until: 1_000_000 + 2500 + 10_000 }]);
     expect(t.lines.some((l) => /GET \/spin timed a worker out: answered 503 for 10s/.test(l))).toBe(true);
     stuck!.exit(null, 'SIGKILL');
     t.readyAll();
@@ -387,5 +388,24 @@ describe('Arbiter', () => {
     t.spawned[0]!.exit(null, 'SIGKILL');
     t.spawned[1]!.exit(null, 'SIGKILL');
     expect(t.arbiter.readiness().ready).toBe(false);
+  });
+
+  it('a timed-out worker waits a moment for its watchdog report (late on a starved host), and is killed as soon as it comes', () => {
+    const t = setup({ workers: 1, timeout: 2 });
+    t.arbiter.start();
+    t.readyAll();
+    const [worker] = t.spawned;
+    t.advance(2100);
+    expect(worker!.signals).toEqual([]); // past the timeout, no report yet
+    worker!.block({ type: 'blocked', blockedMs: 2100, request: { method: 'GET', url: '/spin', startedAt: 1_000_000 }, stack: ['at app (file:///app.mjs:3:1)'] });
+    expect(worker!.signals).toEqual(['SIGKILL']);
+    expect(t.lines.find((l) => l.includes('WORKER TIMEOUT'))).toMatch(/blocked for 2\.1s while serving GET \/spin .*\n.*at app \(file:\/\/\/app\.mjs:3:1\)/s);
+    const silent = setup({ workers: 1, timeout: 2 });
+    silent.arbiter.start();
+    silent.readyAll();
+    silent.advance(2100);
+    expect(silent.spawned[0]!.signals).toEqual([]);
+    silent.advance(1000);
+    expect(silent.spawned[0]!.signals).toEqual(['SIGKILL']); // no report at all: killed after the grace
   });
 });

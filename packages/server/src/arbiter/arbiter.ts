@@ -15,6 +15,9 @@ import type { SpawnWorker, WorkerProcess } from './spawn-worker.js';
 import { MASTER_TRANSITIONS, WORKER_TRANSITIONS, transition, type MasterState, type WorkerState } from './states.js';
 
 /** Why a worker is being started: it decides what a boot failure means. */
+/** How long past --timeout a silent worker may live while its watchdog's report is on the way. */
+const WATCHDOG_REPORT_GRACE_MS = 1_000;
+
 export type SpawnPurpose = 'boot' | 'scale' | 'respawn' | 'replace' | 'reload';
 
 export interface WorkerRecord {
@@ -177,6 +180,10 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         return this.#onMessage(event.worker, event.message);
       case 'blocked':
         event.worker.blocked = event.report;
+        // A late report for a worker already past its timeout: act on it now, not at the next tick.
+        if (this.settings.timeout > 0 && event.worker.state === 'ready' && !event.worker.killed && this.deps.now() - event.worker.lastBeat > this.settings.timeout * 1000) {
+          this.#timeoutKill(event.worker, this.deps.now() - event.worker.lastBeat);
+        }
         return;
       case 'exit':
         this.#onExit(event.worker, event.code, event.signal);
@@ -276,6 +283,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'ready':
         return this.#onReady(worker);
       case 'heartbeat':
+        worker.blocked = undefined; // its loop runs again: an earlier report is history
         worker.requests = message.requests;
         worker.rss = message.rss;
         worker.oldest = message.oldest;
@@ -417,6 +425,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         worker.killed = true;
         worker.process.kill('SIGKILL');
       } else if (timeoutMs > 0 && worker.state === 'ready' && now - worker.lastBeat > timeoutMs) {
+        // The watchdog thread reports where the loop is stuck at 60% of the timeout; on a starved
+        // host it can be late. Wait for it a moment: the kill without it names nothing.
+        if (!worker.blocked && now - worker.lastBeat <= timeoutMs + WATCHDOG_REPORT_GRACE_MS) continue;
         this.#timeoutKill(worker, now - worker.lastBeat);
       } else if (timeoutMs > 0 && worker.state === 'booting' && now - worker.spawnedAt > Math.max(timeoutMs, 30_000)) {
         this.deps.log.error(`Worker ${worker.process.pid} did not become ready within ${seconds(now - worker.spawnedAt)}; killing it`);
