@@ -8,10 +8,15 @@ export interface SessionLimits {
   readonly resetWindowMs: number;
 }
 
+/** How long a connection cut for abuse has to go after its GOAWAY before it is destroyed. */
+const CUT_AFTER_MS = 1000;
+
 interface SessionState {
   streams: number;
   windowStart: number;
   resets: number;
+  /** Already being closed for abuse. */
+  cut: boolean;
 }
 
 /**
@@ -55,7 +60,7 @@ export class Http2Sessions {
   }
 
   #track = (session: ServerHttp2Session): void => {
-    const state: SessionState = { streams: 0, windowStart: this.now(), resets: 0 };
+    const state: SessionState = { streams: 0, windowStart: this.now(), resets: 0, cut: false };
     this.#open.set(session, state);
     session.once('close', () => this.#open.delete(session));
     // The timer restarts on every frame; when it fires while a stream waits on a slow upstream the
@@ -79,8 +84,14 @@ export class Http2Sessions {
       state.windowStart = now;
       state.resets = 0;
     }
-    if (++state.resets <= this.limits.maxResets || session.destroyed) return;
+    if (++state.resets <= this.limits.maxResets || state.cut) return;
+    state.cut = true;
     this.onAbuse(session.socket?.remoteAddress ?? '-', state.resets);
-    session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // close() first: on Node 20 a bare destroy (or goaway then destroy) from here left the GOAWAY
+    // unsent and the peer unaware; a graceful close flushes it, then ENHANCE_YOUR_CALM says why.
+    // A client that ignores both is cut a second later.
+    session.close();
+    session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    setTimeout(() => session.destroy(), CUT_AFTER_MS).unref();
   }
 }
