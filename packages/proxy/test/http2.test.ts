@@ -90,8 +90,8 @@ describe('HTTP/2 on https listeners', () => {
     const trace = await h2(session, { ':path': '/x', ':method': 'TRACE' });
     expect(trace.status).toBe(405);
     // No RFC 8441 extended CONNECT, and no tunnels: node:http2 answers CONNECT itself.
-    const connect = await h2(session, { ':method': 'CONNECT', ':authority': 'example.com:443' }, Buffer.alloc(0));
-    expect(connect.status).toBe(405);
+    const tunnel = await h2(session, { ':method': 'CONNECT', ':authority': 'example.com:443' }, Buffer.alloc(0));
+    expect(tunnel.status).toBe(405);
 
     await proc.waitFor(/"GET \/echo\?x=1 HTTP\/2\.0" 200 /);
     await proc.waitFor(/"GET \/files\/hello\.txt HTTP\/2\.0" 200 /);
