@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { contenders, discover, FRAMEWORK_KINDS, frameworkContenders } from './src/contenders.mjs';
 import { makeFixtures } from './src/fixtures.mjs';
-import { detectLoader } from './src/load.mjs';
+import { detectLoader, hasH2load } from './src/load.mjs';
 import { renderMarkdown, writeResults } from './src/report.mjs';
 import { runFairness } from './src/fairness.mjs';
 import { runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
@@ -57,6 +57,12 @@ if (!found.nodicorn.dispatch.length) absent.push('nodicorn `--dispatch shared|ro
 if (!found.nodicorn.sync) absent.push('nodicorn `--worker-class sync`: not in `nodicorn --help` yet');
 if (!found.proxy.ok) absent.push(`nodicorn proxy: ${found.proxy.why}; the proxy tables show nginx alone`);
 
+const h2loadFound = hasH2load();
+const h2 = (id) => {
+  if (!h2loadFound && !absent.some((a) => a.startsWith('h2load'))) absent.push(`h2load: not installed (apt-get install nghttp2-client); the ${id} row is not run`);
+  return h2loadFound;
+};
+
 const started = performance.now();
 const loadBefore = os.loadavg()[0];
 const tables = [];
@@ -73,7 +79,7 @@ let footprintTable_;
     const ids = mixedContenders(available);
     tables.push(mixedTable(await runMixed(ids, cfg, ctx), labels, mixedBaseline(ids)));
   }
-  const proxy = PROXY_SCENARIOS.filter((s) => wanted(s.id));
+  const proxy = PROXY_SCENARIOS.filter((s) => wanted(s.id) && (s.load.tool !== 'h2load' || h2(s.id)));
   const proxyIds = (s) => scenarioContenders(s, available, opts.quick);
   if (proxy.length && proxyIds(proxy[0]).length) {
     const { samples } = await runLoadScenarios('proxy', proxy, proxyIds, cfg, ctx);

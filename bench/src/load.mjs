@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseH2load } from './h2load-parse.mjs';
 import { parseWrk } from './wrk-parse.mjs';
 
 /** 'wrk' | 'autocannon' | null. BENCH_LOADER=autocannon forces the fallback (to test it). */
@@ -90,6 +91,33 @@ async function runAutocannon(spec) {
   };
 }
 
+/** Whether h2load (nghttp2-client) is on PATH, for the HTTP/2 row. */
+export function hasH2load() {
+  return spawnSync('h2load', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** `streams` concurrent streams on each of `connections` HTTP/2 connections, for `durationS`. */
+export function h2loadArgs(spec) {
+  return ['-c', String(spec.connections), '-m', String(spec.streams ?? 10), '-t', String(spec.threads ?? 1), '-D', String(spec.durationS), spec.url];
+}
+
+function runH2load(spec) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('h2load', h2loadArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { out += c; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS + 15) * 1000);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      try { resolve(parseH2load(out)); } catch (err) { reject(err); }
+    });
+  });
+}
+
+/** wrk (or autocannon) for HTTP/1.1; a spec with `tool: 'h2load'` is HTTP/2 load, whatever the loader. */
 export function runLoad(loader, spec) {
+  if (spec.tool === 'h2load') return runH2load(spec);
   return loader === 'wrk' ? runWrk(spec) : runAutocannon(spec);
 }

@@ -25,7 +25,8 @@ http {
   }
   server {
     listen 127.0.0.1:${port};
-    listen 127.0.0.1:${tlsPort} ssl;
+    # 'ssl http2' rather than 1.25's 'http2 on;' so nginx 1.22 (Debian 12) reads it too.
+    listen 127.0.0.1:${tlsPort} ssl http2;
     ssl_certificate ${cert};
     ssl_certificate_key ${key};
     location /static/ {

@@ -36,6 +36,8 @@ const spec = (inst, load, durationS) => ({
   headers: load.headers,
   method: load.method,
   bodyBytes: load.bodyBytes,
+  tool: load.tool,
+  streams: load.streams,
 });
 
 const WARM = { path: '/', connections: 10 };

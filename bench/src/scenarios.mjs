@@ -35,6 +35,7 @@ export const APP_SCENARIOS = [
 export const PROXY_SCENARIOS = [
   { id: 'proxy-plain', title: 'Proxy: plain HTTP', about: 'GET / through the proxy to a 2-worker nodicorn server on a Unix socket, 50 kept-alive client connections; one proxy process each.', load: { via: 'http', path: '/', connections: 50 }, baseline: 'nginx' },
   { id: 'proxy-tls', title: 'Proxy: TLS', about: 'As plain, over HTTPS (RSA 2048 self-signed, kept-alive so handshakes amortise).', load: { via: 'https', path: '/', connections: 50 }, baseline: 'nginx' },
+  { id: 'proxy-h2', title: 'Proxy: HTTP/2', about: 'GET / over HTTP/2 with h2load: 10 TLS connections × 10 concurrent streams (100 in flight), same upstream; nginx with `listen … ssl http2`. h2load reports no percentiles, so p50/p99 are blank.', load: { via: 'https', path: '/', connections: 10, streams: 10, tool: 'h2load' }, baseline: 'nginx' },
   { id: 'proxy-static', title: 'Proxy: 5 KB static file', about: `GET ${STATIC_PATH} served by the proxy itself from disk, 50 kept-alive connections.`, load: { via: 'http', path: STATIC_PATH, connections: 50 }, baseline: 'nginx' },
 ];
 
@@ -195,7 +196,7 @@ export function targets(tables, labels, why) {
   } else {
     out.push({ target: 'mixed load: fast p99 with sync ≤ 0.5× round-robin', measured: null, measuredText: why.mixed, verdict: 'not measured' });
   }
-  const proxy = [['proxy-plain', 0.6, 'plain'], ['proxy-tls', 0.5, 'TLS'], ['proxy-static', 0.5, 'static']];
+  const proxy = [['proxy-plain', 0.6, 'plain'], ['proxy-tls', 0.5, 'TLS'], ['proxy-h2', 0.5, 'HTTP/2'], ['proxy-static', 0.5, 'static']];
   for (const [id, goal, name] of proxy) {
     const row = byId[id]?.rows.find((r) => r.id === 'nodicorn-proxy');
     out.push(row ? target(`proxy ${name} ≥ ${goal.toFixed(2)}× nginx`, row, 'ratio', '>=', goal, 'nginx')

@@ -41,7 +41,7 @@ describe('nginxConf', () => {
     expect(conf).toContain('server unix:/t/app.sock;');
     expect(conf).toContain('keepalive 32;');
     expect(conf).toContain('proxy_set_header Connection "";');
-    expect(conf).toContain('listen 127.0.0.1:2 ssl;');
+    expect(conf).toContain('listen 127.0.0.1:2 ssl http2;');
     expect(conf).toContain('location /static/ {\n      root /t;');
     expect(conf).toContain('pid /t/nginx.pid;');
   });
@@ -63,7 +63,7 @@ describe('targets', () => {
   it('reports the mixed and proxy targets as not measured, with the reason, until their contenders exist', () => {
     const t = targets([], labels, why);
     expect(t.find((x) => x.target.startsWith('mixed'))).toMatchObject({ verdict: 'not measured', measuredText: 'needs sync' });
-    expect(t.filter((x) => x.measuredText === 'needs proxy')).toHaveLength(3);
+    expect(t.filter((x) => x.measuredText === 'needs proxy').map((x) => x.target)).toEqual(['proxy plain ≥ 0.60× nginx', 'proxy TLS ≥ 0.50× nginx', 'proxy HTTP/2 ≥ 0.50× nginx', 'proxy static ≥ 0.50× nginx']);
   });
   it('rates sync against round-robin once both exist', () => {
     const t = targets([{ id: 'mixed', baseline: 'nodicorn-round-robin', rows: [{ id: 'nodicorn-sync', label: 'nodicorn sync', ratio: 0.3 }] }], labels, why);

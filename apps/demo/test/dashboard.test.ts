@@ -114,6 +114,10 @@ describe('demo stack', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${stack.https}/`);
+    // The proxy's https listener speaks HTTP/2 to the browser (nginx `listen … ssl; http2 on;`);
+    // the dashboard's live updates below then run over it, and any WebSocket over HTTP/1.1 beside it.
+    const protocol = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as unknown as { nextHopProtocol: string }).nextHopProtocol);
+    expect(protocol).toBe('h2');
 
     // Each card says which worker answered its info request, over https, and lists two live workers.
     for (const fw of FRAMEWORKS) {

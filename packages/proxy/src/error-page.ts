@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { isHttp2Response } from './http2/request.js';
 
 const cache = new Map<number, Buffer>();
 
@@ -25,7 +26,8 @@ export function sendError(res: ServerResponse, status: number, options: { close?
   }
   const body = page(status);
   const headers: Record<string, string | number> = { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length, ...options.headers };
-  if (options.close) headers.connection = 'close';
+  // HTTP/2 has no Connection field (RFC 9113 §8.2.2): a stream ends on its own, the connection stays.
+  if (options.close && !isHttp2Response(res)) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
 }

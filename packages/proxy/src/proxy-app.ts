@@ -7,6 +7,7 @@ import { admit } from './flow/connection-queue.js';
 import { refuseRequest } from './flow/request-checks.js';
 import { forward, type ForwardEnv } from './forward/forward.js';
 import { forwardWebSocket, rejectUpgrade } from './forward/websocket.js';
+import { fieldCount, isHttp2, requestHost } from './http2/request.js';
 import { formatAccessLine, type AccessLogWriter, type Exchange } from './logging/access-log.js';
 import type { ProxyConfig } from './settings/resolve.js';
 import { StaticMount } from './static/serve-static.js';
@@ -132,6 +133,12 @@ export class ProxyApp {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const log = this.deps.accessLog;
     const ex: Exchange = { start: process.hrtime.bigint(), remote: log.enabled ? (req.socket.remoteAddress ?? '-') : '-', bytes: 0, upstreamAddr: '', upstreamStatus: '', upstreamTime: '' };
+    // HTTP/2 streams are concurrent by design (bounded by max_concurrent_streams), not pipelined:
+    // each one runs at once, and a reset stream closes its response like a gone client.
+    if (isHttp2(req)) {
+      if (log.enabled) res.once('close', () => log.append(formatAccessLine(req, res, ex)));
+      return this.#serve(req, res, ex);
+    }
     admit({
       req,
       res,
@@ -151,7 +158,7 @@ export class ProxyApp {
     if (this.#draining) res.shouldKeepAlive = false;
     // maxHeadersCount is 0 (unlimited) so the proxy sees every field and can answer 431 (RFC 6585)
     // instead of Node silently dropping the excess.
-    if (req.rawHeaders.length > rt.config.settings.maxHeaders * 2) return sendError(res, 431, { close: true });
+    if (fieldCount(req) > rt.config.settings.maxHeaders) return sendError(res, 431, { close: true });
     const refused = refuseRequest(req);
     if (refused) return sendError(res, refused.status, { close: true, headers: refused.headers });
     const url = req.url ?? '';
@@ -240,6 +247,6 @@ function route(targets: readonly Target[], pathname: string): Target | undefined
 }
 
 function hostName(req: IncomingMessage): string {
-  const host = req.headers.host ?? '';
+  const host = requestHost(req) ?? '';
   return host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
 }

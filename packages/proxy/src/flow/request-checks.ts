@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isHttp2, refuseHttp2Request } from '../http2/request.js';
 
 /**
  * Host as RFC 9110 §7.2 allows it: uri-host [ ":" port ], where uri-host is an IP-literal
@@ -26,6 +27,7 @@ const TRACE_REFUSED: Refusal = { status: 405, headers: { allow: 'GET, HEAD, POST
  * One pass over rawHeaders, no allocation on the common path.
  */
 export function refuseRequest(req: IncomingMessage): Refusal | null {
+  if (isHttp2(req)) return refuseHttp2Request(req, HOST) ?? (req.method === 'TRACE' ? TRACE_REFUSED : null);
   // RFC 9112 §2.5: only HTTP/1.x is spoken here; llhttp accepts `HTTP/2.0` and `HTTP/0.9` lines.
   const v = req.httpVersion;
   if (v !== '1.1' && v !== '1.0') return VERSION_REFUSED;

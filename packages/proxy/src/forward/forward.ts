@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { sendError } from '../error-page.js';
 import type { Exchange } from '../logging/access-log.js';
 import type { UpstreamGroup, UpstreamServer } from '../upstream/group.js';
+import { dropRepeatedSingleValues, http2HasBody, isHttp2 } from '../http2/request.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { BodyTooLarge, bufferBody, hasBody, type BufferedBody } from './request-body.js';
 import { ResponseSink } from './response-sink.js';
@@ -69,7 +70,7 @@ type Body = Buffer | Readable | IncomingMessage | null;
 export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange, group: UpstreamGroup, env: ForwardEnv, extraHeaders: readonly string[]): void {
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   const headers = upstreamRequestHeaders(req, { proto, trusted: env.trusted, defaultHost: env.defaultHost });
-  if (!hasBody(req)) {
+  if (isHttp2(req) ? !http2HasBody(req) : !hasBody(req)) {
     new Forwarding(req, res, ex, group, env, headers, null, extraHeaders).next();
     return;
   }
@@ -105,6 +106,12 @@ const LINGER_BYTES = 4 * 1024 * 1024;
  */
 function refuseBody(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return sendError(res, 413);
+  // HTTP/2: the answer ends this stream (RST_STREAM NO_ERROR tells the client to stop sending,
+  // RFC 9113 §8.1); the connection and its other streams carry on.
+  if (isHttp2(req)) {
+    req.resume();
+    return sendError(res, 413);
+  }
   // Lingering close, as nginx's: answer with Connection: close, then half-close (FIN after the 413)
   // instead of Node's destroy-after-write, and keep reading and dropping what the client still
   // sends, so it reads the 413 rather than a reset. Past the time or byte budget the socket is cut.
@@ -187,7 +194,17 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const { headers, stream, accelBuffering } = clientResponseHeaders(rawHeaders);
     if (this.extraHeaders.length) headers.push(...this.extraHeaders);
     const buffering = !stream && (accelBuffering ?? this.env.proxyBuffering);
-    this.res.writeHead(statusCode, headers);
+    if (isHttp2(this.req)) dropRepeatedSingleValues(headers);
+    try {
+      this.res.writeHead(statusCode, headers);
+    } catch (err) {
+      // A field HTTP/2 cannot carry that HTTP/1.1 did: the client sees a reset stream, as for
+      // any response that cannot be completed, and the try is logged.
+      this.#logTry(err as Error, 'response headers not valid for the client; stream reset');
+      this.#abort?.(err as Error);
+      this.res.destroy();
+      return false;
+    }
     // An event stream's headers go out now, not with the first event, or the client waits.
     if (!buffering) this.res.flushHeaders();
     this.#sink = new ResponseSink(this.res, {

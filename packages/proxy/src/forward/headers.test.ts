@@ -19,6 +19,15 @@ describe('upstreamRequestHeaders', () => {
     expect(out).not.toHaveProperty('forwarded');
   });
 
+  it('maps HTTP/2 pseudo-headers: :authority becomes Host, the rest never go upstream, cookies are joined', () => {
+    const req = fakeRequest([':method', 'GET', ':path', '/a', ':scheme', 'https', ':authority', 'app.test:8443', 'cookie', 'a=1', 'accept', '*/*', 'cookie', 'b=2']);
+    const out = upstreamRequestHeaders(req, facts);
+    expect(out.slice(0, 2)).toEqual(['host', 'app.test:8443']);
+    expect(out.filter((_, i) => i % 2 === 0 && out[i]!.startsWith(':'))).toEqual([]);
+    expect(asObject(out)).toMatchObject({ cookie: 'a=1; b=2', accept: '*/*', 'x-forwarded-host': 'app.test:8443', 'x-forwarded-proto': 'https' });
+    expect(out.filter((n) => n === 'cookie')).toHaveLength(1);
+  });
+
   it('appends a trusted peer to the chain, joining repeated fields', () => {
     const out = asObject(upstreamRequestHeaders(fakeRequest(['X-Forwarded-For', '1.1.1.1', 'X-Forwarded-For', '2.2.2.2']), facts));
     expect(out['x-forwarded-for']).toBe('1.1.1.1, 2.2.2.2, 10.0.0.5');

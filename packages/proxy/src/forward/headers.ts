@@ -42,19 +42,40 @@ export function upstreamRequestHeaders(req: IncomingMessage, facts: ForwardedFac
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
   let clientChain: string | undefined;
+  let authority: string | undefined;
+  /** Pseudo-header fields come first and exist only in HTTP/2 (llhttp refuses `:` in a name). */
+  let h2 = false;
+  let hasHost = false;
+  let cookies: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    // HTTP/2 pseudo-header fields: :method and :path become the request line undici writes;
+    // :authority becomes Host unless the client also sent one (RFC 9113 §8.3.1).
+    if (name.charCodeAt(0) === 58) {
+      h2 = true;
+      if (name === ':authority') authority = raw[i + 1];
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower.includes('_') || listed?.has(lower)) continue;
+    if (lower === 'host') hasHost = true;
+    // HTTP/2 may split Cookie into one field per crumb; HTTP/1.1 allows one Cookie field, so
+    // they are joined with "; " before forwarding (RFC 9113 §8.2.3).
+    if (lower === 'cookie' && h2) {
+      (cookies ??= []).push(raw[i + 1]!);
+      continue;
+    }
     if (OVERWRITTEN.has(lower)) {
       if (lower === 'x-forwarded-for') clientChain = clientChain ? `${clientChain}, ${raw[i + 1]}` : raw[i + 1];
       continue;
     }
     out.push(name, raw[i + 1]!);
   }
+  if (!hasHost && authority !== undefined) out.unshift('host', authority);
+  if (cookies) out.push('cookie', cookies.join('; '));
   const peer = peerAddress(req);
   const chain = clientChain && facts.trusted(peer) ? `${clientChain}, ${peer}` : peer;
-  out.push('x-forwarded-for', chain, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', req.headers.host ?? facts.defaultHost, 'x-real-ip', peer);
+  out.push('x-forwarded-for', chain, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', req.headers.host ?? authority ?? facts.defaultHost, 'x-real-ip', peer);
   if (facts.upgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
   return out;
 }

@@ -3,7 +3,7 @@ import { AccessLogWriter } from '../logging/access-log.js';
 import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
 import type { ProxyConfig } from '../settings/resolve.js';
 import { loadTls, type TlsMaterial } from '../tls/certificates.js';
-import { createListener, listen, type BoundListener } from './listeners.js';
+import { closeAll, closeIdle, createListener, listen, stopAccepting, type BoundListener } from './listeners.js';
 import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
 
 export interface RunningProxy {
@@ -42,7 +42,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
   const errorLog = rateLimited((m) => log.error(m), UPSTREAM_ERRORS_PER_SECOND);
   const app = new ProxyApp(config, { accessLog, errorLog, httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
   try {
-    for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls), spec));
+    for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls, (m) => log.warning(m)), spec));
   } catch (err) {
     for (const l of bound) l.server.close();
     await app.close();
@@ -64,7 +64,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
       if (!same) log.warning('Reload: --listen changes take effect on restart; keeping the current listeners.');
       if (needsTls) {
         tls = await loadTls(next.settings, next.cwd);
-        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:https').Server).setSecureContext({ cert: tls.cert, key: tls.key, secureOptions: TLS_SECURE_OPTIONS });
+        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:tls').Server).setSecureContext({ cert: tls.cert, key: tls.key, secureOptions: TLS_SECURE_OPTIONS });
       }
       await app.reload(next);
       log.info('Reloaded configuration and certificates.');
@@ -72,10 +72,10 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
     shutdown() {
       stopping ??= (async () => {
         app.drain();
-        const closed = Promise.all(bound.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
-        // Idle keep-alive connections close now; busy ones close after their response (Connection: close).
-        const sweep = setInterval(() => bound.forEach((l) => l.server.closeIdleConnections()), 100);
-        bound.forEach((l) => l.server.closeIdleConnections());
+        // Idle keep-alive connections close now; busy ones close after their response (Connection:
+        // close); HTTP/2 connections get GOAWAY and close once their open streams are done.
+        const closed = Promise.all(bound.map(stopAccepting));
+        const sweep = setInterval(() => bound.forEach(closeIdle), 100);
         const graceMs = config.settings.gracefulTimeout * 1000;
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)));
@@ -84,7 +84,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
         clearInterval(sweep);
         if (late) {
           log.warning(`Graceful timeout (${config.settings.gracefulTimeout}s): closing the connections still open.`);
-          bound.forEach((l) => l.server.closeAllConnections());
+          bound.forEach(closeAll);
         }
         await app.close();
         await accessLog.close();

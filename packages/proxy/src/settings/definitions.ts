@@ -1,4 +1,4 @@
-import { booleanType, intType, listType, optionalStringType, secondsType, sizeType, stringType, type ValueType } from './value-types.js';
+import { booleanType, intType, listType, optionalStringType, protocolsType, secondsType, sizeType, stringType, type HttpProtocol, type ValueType } from './value-types.js';
 
 export interface ProxySettingSpec<T> {
   readonly flags: readonly string[];
@@ -67,6 +67,26 @@ export const PROXY_SETTINGS = {
     type: { ...stringType, meta: 'DIR' },
     default: '.nodicorn',
     doc: 'Where the generated certificate lives, relative to the working directory.',
+  }),
+  httpProtocols: setting<HttpProtocol[]>({
+    flags: ['--http-protocols'],
+    type: protocolsType,
+    default: ['h2', 'http/1.1'],
+    doc: 'What https listeners offer by ALPN (nginx listen ... ssl with http2 on): h2,http/1.1, or http/1.1 alone to turn HTTP/2 off. Upstreams are always spoken to in HTTP/1.1.',
+  }),
+  http2MaxConcurrentStreams: setting<number>({
+    flags: ['--http2-max-concurrent-streams'],
+    type: intType,
+    default: 128,
+    validate: positive,
+    doc: 'Streams one HTTP/2 connection may have open at once (nginx http2_max_concurrent_streams).',
+  }),
+  http2MaxResets: setting<number>({
+    flags: ['--http2-max-resets'],
+    type: intType,
+    default: 200,
+    validate: positive,
+    doc: 'Streams a client may cancel (RST_STREAM) within 10 seconds before its HTTP/2 connection is closed with GOAWAY: the rapid-reset attack (CVE-2023-44487).',
   }),
   serverName: setting<string[]>({
     flags: ['--server-name'],

@@ -79,6 +79,25 @@ export const listType: ValueType<string[]> = {
   },
 };
 
+/** ALPN names an https listener may offer, in the order it prefers them. */
+export const HTTP_PROTOCOLS = ['h2', 'http/1.1'] as const;
+export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
+
+/** `h2,http/1.1` (nginx `http2 on`) or `http/1.1` (`http2 off`); a config file may give a list. */
+export const protocolsType: ValueType<HttpProtocol[]> = {
+  meta: 'h2,http/1.1',
+  parse(raw) {
+    return protocolsType.from(raw.split(',').map((p) => p.trim()).filter(Boolean));
+  },
+  from(v) {
+    const list = typeof v === 'string' ? v.split(',').map((p) => p.trim()).filter(Boolean) : v;
+    if (!Array.isArray(list) || list.length === 0) throw expected('a comma-separated list of h2 and http/1.1', v);
+    for (const p of list) if (!(HTTP_PROTOCOLS as readonly unknown[]).includes(p)) throw expected('h2 or http/1.1 in the list', p);
+    // The server's ALPN preference is its own order, never the caller's: h2 first when offered.
+    return HTTP_PROTOCOLS.filter((p) => list.includes(p));
+  },
+};
+
 function failWith(what: string, got: unknown): never {
   throw expected(what, got);
 }
