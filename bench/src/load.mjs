@@ -47,22 +47,30 @@ export function wrkArgs(spec) {
   return args;
 }
 
-function runWrk(spec) {
+/**
+ * Runs a load tool for `spec.durationS` and parses what it printed (stdout and stderr together);
+ * `stop`, when given, ends it early with SIGINT.
+ */
+function runTool(command, args, parse, spec, stop) {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', wrkArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
-    // wrk stops early on SIGINT and still prints its report.
-    spec.stop?.then(() => child.kill('SIGINT'));
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    stop?.then(() => child.kill('SIGINT'));
     let out = '';
     child.stdout.on('data', (c) => { out += c; });
     child.stderr.on('data', (c) => { out += c; });
-    // wrk stops itself; this only bounds a wedged run.
+    // The tool stops itself; this only bounds a wedged run.
     const timer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS + 15) * 1000);
     child.on('error', reject);
     child.on('close', () => {
       clearTimeout(timer);
-      try { resolve(parseWrk(out)); } catch (err) { reject(err); }
+      try { resolve(parse(out)); } catch (err) { reject(err); }
     });
   });
+}
+
+function runWrk(spec) {
+  // wrk stops early on SIGINT and still prints its report.
+  return runTool('wrk', wrkArgs(spec), parseWrk, spec, spec.stop);
 }
 
 async function runAutocannon(spec) {
@@ -102,18 +110,7 @@ export function h2loadArgs(spec) {
 }
 
 function runH2load(spec) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('h2load', h2loadArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c) => { out += c; });
-    child.stderr.on('data', (c) => { out += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS + 15) * 1000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      try { resolve(parseH2load(out)); } catch (err) { reject(err); }
-    });
-  });
+  return runTool('h2load', h2loadArgs(spec), parseH2load, spec);
 }
 
 /** wrk (or autocannon) for HTTP/1.1; a spec with `tool: 'h2load'` is HTTP/2 load, whatever the loader. */
