@@ -33,6 +33,9 @@ export function containerOptions(plan: DeployPlan, options: DeployOptions, stack
   };
 }
 
+/** The stack's own proxy: a one-server stack without one gets an nginx stand-in from planDeploy, which a cluster's ingress replaces. */
+const hasProxy = (plan: DeployPlan): boolean => plan.proxy?.fromStack === true;
+
 /**
  * A server's settings inside a container: TCP on every interface (a pod's network is its own),
  * the master's /healthz and /readyz beside it, logs to stdout/stderr for the engine to collect,
@@ -60,8 +63,6 @@ export function containerProxyConfig(plan: DeployPlan): Record<string, unknown> 
 }
 
 const configFile = (name: string) => `${name}.json`;
-/** The stack's own proxy: a one-server stack without one gets an nginx stand-in from planDeploy, which a cluster's ingress replaces. */
-const hasProxy = (plan: DeployPlan): boolean => plan.proxy?.fromStack === true;
 const defaultServer = (plan: DeployPlan) => plan.servers[0]!;
 const maxGraceful = (plan: DeployPlan) => Math.max(30, ...plan.servers.map((s) => s.config.gracefulTimeout ?? 30));
 

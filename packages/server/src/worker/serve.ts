@@ -143,7 +143,8 @@ export class WorkerHttp {
       log.error(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       failResponse(res);
     };
-    const quarantinedMs = (this.#quarantined.get(`${info.method} ${info.url}`) ?? 0) - info.startedAt;
+    // Almost always empty: no key is built on the hot path unless a timeout put one there.
+    const quarantinedMs = this.#quarantined.size ? (this.#quarantined.get(`${info.method} ${info.url}`) ?? 0) - info.startedAt : 0;
     try {
       if (quarantinedMs > 0) refuseQuarantined(res, quarantinedMs);
       else {
