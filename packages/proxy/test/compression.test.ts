@@ -269,6 +269,21 @@ describe('compression of proxied responses (--gzip on)', () => {
     expect(grownKb).toBeLessThan(80 * 1024);
   });
 
+  it('survives a client that leaves in the middle of a compressed body', async () => {
+    const { base, pid } = await stack();
+    await new Promise<void>((resolve, reject) => {
+      http.get(`${base}/stream?mb=20`, { headers: { 'accept-encoding': 'br' }, agent: false }, (res) => {
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      }).on('error', reject);
+    });
+    const after = await get(base, '/json', { 'accept-encoding': 'gzip' });
+    expect(decode(after)).toBe(BODY);
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/State:\s+[RS]/);
+  });
+
   it('never touches a WebSocket upgrade', async () => {
     const up = await startUpstream();
     const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${up.socket}`, '--gzip', 'on']);

@@ -1,4 +1,4 @@
-import { pipeline, type Transform, type Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Encoding } from './accept-encoding.js';
 
@@ -62,6 +62,10 @@ export function createEncoder(encoding: Encoding, levels: Levels, text: boolean,
 export function encodeInto(res: Writable, encoding: Encoding, levels: Levels, text: boolean, size: number | undefined, sent: (bytes: number) => void): Encoder {
   const encoder = createEncoder(encoding, levels, text, size);
   encoder.on('data', (chunk: Buffer) => sent(chunk.length));
-  pipeline(encoder, res, () => {});
+  // pipe() plus the two teardown links pipeline() would add, without its per-stream bookkeeping
+  // (this runs once per compressed response).
+  encoder.pipe(res);
+  encoder.once('error', (err) => res.destroy(err));
+  res.once('close', () => encoder.destroy());
   return encoder;
 }
