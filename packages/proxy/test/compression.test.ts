@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { onCleanup, runCleanups, startNodicorn, tempDir } from '@nodicorn/testkit';
-import { startProxy, startUpstream } from './helpers.js';
+import { startProxy, startUpstream, type RunningProxy } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -108,13 +108,13 @@ function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
-async function stack(extra: string[] = []): Promise<{ base: string; pid: number }> {
+async function stack(extra: string[] = []): Promise<{ base: string; pid: number; proxy: RunningProxy }> {
   const dir = tempDir('ndcgz-');
   writeFileSync(join(dir, 'app.mjs'), APP);
   const socket = join(dir, 'app.sock');
   await startNodicorn(['-w', '1', '-b', `unix:${socket}`, '--chdir', dir, 'app.mjs:app']);
   const proxy = await startProxy(['--listen', 'http://127.0.0.1:0', '--upstream', `unix:${socket}`, '--access-log', 'off', '--gzip', 'on', ...extra]);
-  return { base: proxy.http, pid: proxy.proc.pid };
+  return { base: proxy.http, pid: proxy.proc.pid, proxy };
 }
 
 describe('compression of proxied responses (--gzip on)', () => {
@@ -130,6 +130,12 @@ describe('compression of proxied responses (--gzip on)', () => {
     expect(res.headers).not.toHaveProperty('accept-ranges');
     expect(res.body.length).toBeLessThan(BODY.length / 4);
     expect(decode(res)).toBe(BODY);
+  });
+
+  it('logs the encoded bytes as $body_bytes_sent', async () => {
+    const { base, proxy } = await stack(['--access-log', '-']);
+    const res = await get(base, '/json?logged', { 'accept-encoding': 'gzip' });
+    await proxy.proc.waitFor(new RegExp(`"GET /json\\?logged HTTP/1.1" 200 ${res.body.length} `));
   });
 
   it('prefers br at equal qvalues and follows qvalues otherwise', async () => {
