@@ -204,10 +204,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
     let target: Writable = this.res;
     if (chosen) {
       const ex = this.ex;
-      this.#encoder = target = encodeInto(this.res, chosen.encoding, compression!.levels, chosen.text, chosen.length, (n) => (ex.bytes += n));
       // Unbuffered means the app wants each chunk seen as it is sent: a sync flush per chunk, as
       // nginx's gzip filter flushes on every buffer of an unbuffered upstream.
       this.#flushEach = !buffering;
+      this.#encoder = target = encodeInto(this.res, chosen.encoding, compression!.levels, chosen.text, chosen.length, !buffering, (n) => (ex.bytes += n));
     }
     this.#sink = new ResponseSink(target, {
       buffering,

@@ -126,7 +126,7 @@ export class StaticMount {
     stream.stream = (path: string, options?: object) => {
       const chosen = compression.decide(req, res.statusCode, responseFields(res));
       if (!chosen) return plain(path, options);
-      const encoder = encodeInto(res, chosen.encoding, compression.levels, chosen.text, chosen.length, (n) => (ex.bytes += n));
+      const encoder = encodeInto(res, chosen.encoding, compression.levels, chosen.text, chosen.length, false, (n) => (ex.bytes += n));
       pipeline(createReadStream(path, options), encoder, () => {});
     };
   }
