@@ -22,6 +22,8 @@ export default {
     listen: [`https://localhost:${process.env.HTTPS_PORT ?? 8443}`, `http://localhost:${process.env.HTTP_PORT ?? 8080}`],
     redirectHttps: true,
     serverName: ['localhost'],
+    // On-the-fly br/gzip for the API's JSON and the dashboard's files (nginx's gzip is off by default too).
+    gzip: true,
     // Absolute: relative paths resolve from the stack file that is loaded, and the end-to-end test
     // loads this one through a wrapper in a temp dir.
     static: [{ prefix: '/', dir: fileURLToPath(new URL('public', import.meta.url)) }],

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectNodicorn, detectProxy } from './detect.mjs';
-import { nginxConf } from './nginx.mjs';
+import { GZIP_LEVEL, nginxConf } from './nginx.mjs';
 import { freePort, start, stop, waitReady } from './proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,10 +83,11 @@ async function backend(dir) {
 
 /** Flag names must match `nodicorn proxy --help`; detectProxy checks them before this runs. */
 export function proxyArgs({ port, tlsPort, cert, key, staticRoot, sock }) {
-  // The access log stays on, as nginx's does in its contender: both pay for the same work.
+  // The access log stays on, as nginx's does in its contender: both pay for the same work. gzip is on
+  // for both at the same level (GZIP_LEVEL); only proxy-gzip's requests accept it.
   return [NODICORN_BIN, 'proxy', '--listen', `http://127.0.0.1:${port}`, '--listen', `https://127.0.0.1:${tlsPort}`,
     '--tls-cert', cert, '--tls-key', key, '--static', `/static=${join(staticRoot, 'static')}`, '--upstream', `unix:${sock}`,
-    '--access-log', join(dirname(sock), 'proxy-access.log')];
+    '--access-log', join(dirname(sock), 'proxy-access.log'), '--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)];
 }
 
 function proxied(id, label, launch) {

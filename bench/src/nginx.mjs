@@ -1,5 +1,8 @@
 // nginx as the proxy baseline: a config generated into a temp prefix, run in the foreground.
 
+/** The gzip level both proxies use (nginx's default gzip_comp_level, and the proxy's). */
+export const GZIP_LEVEL = 1;
+
 /**
  * nginx.conf for one run: HTTP and HTTPS listeners on 127.0.0.1, `/static/` from `staticRoot`,
  * everything else to the app on a Unix socket over kept-alive upstream connections (the
@@ -19,6 +22,12 @@ http {
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
   client_max_body_size 10m;
+  # As nodicorn proxy --gzip on: the same level and minimum length, Vary on.
+  gzip on;
+  gzip_comp_level ${GZIP_LEVEL};
+  gzip_min_length 256;
+  gzip_types text/plain text/css application/json application/javascript application/xml image/svg+xml;
+  gzip_vary on;
   upstream app {
     server unix:${upstreamSocket};
     keepalive 32;

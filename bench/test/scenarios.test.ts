@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectNodicorn, detectProxy } from '../src/detect.mjs';
-import { nginxConf } from '../src/nginx.mjs';
+import { proxyArgs } from '../src/contenders.mjs';
+import { GZIP_LEVEL, nginxConf } from '../src/nginx.mjs';
 import { frameworkScenarios, frameworksTable, mixedBaseline, targets } from '../src/scenarios.mjs';
 
 describe('detectNodicorn', () => {
@@ -30,7 +31,7 @@ describe('detectProxy', () => {
     expect(r.why).toContain('--tls-cert, --tls-key, --static');
   });
   it('accepts a proxy with every flag', () => {
-    expect(detectProxy(0, 'Usage: nodicorn proxy\n --listen --tls-cert --tls-key --static --upstream --access-log').ok).toBe(true);
+    expect(detectProxy(0, 'Usage: nodicorn proxy\n --listen --tls-cert --tls-key --static --upstream --access-log --gzip --gzip-comp-level').ok).toBe(true);
     expect(detectProxy(1, '').ok).toBe(false);
   });
 });
@@ -44,6 +45,12 @@ describe('nginxConf', () => {
     expect(conf).toContain('listen 127.0.0.1:2 ssl http2;');
     expect(conf).toContain('location /static/ {\n      root /t;');
     expect(conf).toContain('pid /t/nginx.pid;');
+  });
+  it('gzips at the level the proxy contender is given', () => {
+    expect(conf).toContain('gzip on;');
+    expect(conf).toContain(`gzip_comp_level ${GZIP_LEVEL};`);
+    const args = proxyArgs({ port: 1, tlsPort: 2, cert: 'c', key: 'k', staticRoot: '/t', sock: '/t/app.sock' });
+    expect(args.slice(args.indexOf('--gzip'))).toEqual(['--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)]);
   });
 });
 
@@ -63,7 +70,7 @@ describe('targets', () => {
   it('reports the mixed and proxy targets as not measured, with the reason, until their contenders exist', () => {
     const t = targets([], labels, why);
     expect(t.find((x) => x.target.startsWith('mixed'))).toMatchObject({ verdict: 'not measured', measuredText: 'needs sync' });
-    expect(t.filter((x) => x.measuredText === 'needs proxy').map((x) => x.target)).toEqual(['proxy plain ≥ 0.60× nginx', 'proxy TLS ≥ 0.50× nginx', 'proxy HTTP/2 ≥ 0.50× nginx', 'proxy static ≥ 0.50× nginx']);
+    expect(t.filter((x) => x.measuredText === 'needs proxy').map((x) => x.target)).toEqual(['proxy plain ≥ 0.60× nginx', 'proxy TLS ≥ 0.50× nginx', 'proxy HTTP/2 ≥ 0.50× nginx', 'proxy static ≥ 0.50× nginx', 'proxy gzip ≥ 0.50× nginx']);
   });
   it('rates sync against round-robin once both exist', () => {
     const t = targets([{ id: 'mixed', baseline: 'nodicorn-round-robin', rows: [{ id: 'nodicorn-sync', label: 'nodicorn sync', ratio: 0.3 }] }], labels, why);

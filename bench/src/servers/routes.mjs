@@ -4,9 +4,19 @@ const HELLO = Buffer.from('Hello, world!\n');
 const K16 = Buffer.alloc(16 * 1024, 'a');
 const M1 = Buffer.alloc(1024 * 1024, 'b');
 export const SLOW_MS = 20;
+/** ~50 KB of JSON that compresses like an API listing (the proxy-gzip scenario). */
+export const JSON50K = (() => {
+  const items = [];
+  let text = '[]';
+  for (let i = 0; text.length < 50 * 1024; i++) {
+    items.push({ id: i, name: `item ${i}`, tags: ['alpha', 'beta', 'gamma'], price: ((i * 7) % 1000) + 0.99, inStock: i % 3 !== 0 });
+    text = JSON.stringify(items);
+  }
+  return Buffer.from(text);
+})();
 
-function send(res, body) {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+function send(res, body, type = 'text/plain') {
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length });
   res.end(body);
 }
 
@@ -23,6 +33,7 @@ export function handler(req, res) {
   switch (path) {
     case '/16k': return send(res, K16);
     case '/1m': return send(res, M1);
+    case '/json50k': return send(res, JSON50K, 'application/json');
     case '/slow': burn(SLOW_MS); return send(res, HELLO);
     case '/upload': {
       let n = 0;

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import proxyaddr from 'proxy-addr';
+import { Compression } from './compress/policy.js';
 import { sendError } from './error-page.js';
 import { admit } from './flow/connection-queue.js';
 import { refuseRequest } from './flow/request-checks.js';
@@ -40,7 +41,10 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void):
       failTimeoutMs: s.failTimeout * 1000,
     }));
   }
-  const targets = config.routes.map((r): Target => (r.kind === 'static' ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir) } : { prefix: r.prefix, group: groups.get(r.upstream)! }));
+  const compression = s.gzip
+    ? new Compression({ types: s.gzipTypes, minLength: s.gzipMinLength, levels: { gzip: s.gzipCompLevel, brotli: s.brotliCompLevel, zstd: s.zstdCompLevel } })
+    : null;
+  const targets = config.routes.map((r): Target => (r.kind === 'static' ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir, compression) } : { prefix: r.prefix, group: groups.get(r.upstream)! }));
   const trustList = s.trustedProxies.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
   const matches = trustList.length ? proxyaddr.compile(trustList) : null;
   return {
@@ -56,6 +60,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void):
       maxTempFileSize: s.maxTempFileSize,
       trusted: matches ? (a) => a !== '' && matches(a, 0) : () => false,
       defaultHost: s.serverName[0] ?? 'localhost',
+      compression,
       errorLog,
     },
   };
@@ -180,7 +185,7 @@ export class ProxyApp {
     if (!target) return sendError(res, 404);
     if (target.group) return forward(req, res, ex, target.group, rt.env, extra);
     if (!pathname.startsWith(target.prefix)) return sendError(res, 404);
-    target.mount.serve(req, res, pathname, q < 0 ? '' : url.slice(q), extra);
+    target.mount.serve(req, res, pathname, q < 0 ? '' : url.slice(q), extra, ex);
   }
 
   /** Node asks before reading a body sent with `Expect: 100-continue`: refuse an oversized one unread. */

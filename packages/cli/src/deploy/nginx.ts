@@ -80,6 +80,34 @@ function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
   ];
 }
 
+/**
+ * nginx's gzip_types takes exact types or `*`, not `text/*`, so a `type/*` entry becomes the common
+ * types under it (text/html is always compressed by nginx and must not be listed).
+ */
+const MAJOR_TYPES: Record<string, readonly string[]> = {
+  text: ['text/plain', 'text/css', 'text/xml', 'text/javascript', 'text/csv', 'text/markdown', 'text/calendar', 'text/vcard'],
+  application: ['application/json', 'application/javascript', 'application/xml', 'application/wasm', 'application/manifest+json', 'application/ld+json', 'application/rss+xml', 'application/atom+xml', 'application/xhtml+xml'],
+  image: ['image/svg+xml', 'image/x-icon', 'image/bmp'],
+  font: ['font/ttf', 'font/otf'],
+};
+
+/** The proxy's --gzip settings as nginx's gzip module; br and zstd need third-party modules, so nginx offers gzip alone. */
+function gzipDirectives(gzip: NonNullable<PlannedProxy['gzip']>): string[] {
+  const types = gzip.types.includes('*') || gzip.types.includes('*/*')
+    ? ['*']
+    : [...new Set(gzip.types.flatMap((t) => (t.endsWith('/*') ? (MAJOR_TYPES[t.slice(0, -2)] ?? []) : [t])).filter((t) => t !== 'text/html'))];
+  return [
+    '# Compression, as the proxy\'s --gzip on (its br and zstd need nginx modules this config does not assume).',
+    'gzip on;',
+    `gzip_comp_level ${gzip.level};`,
+    `gzip_min_length ${gzip.minLength};`,
+    ...(types.length ? [`gzip_types ${types.join(' ')};`] : []),
+    'gzip_vary on;',
+    // The proxy compresses whatever the request came through; nginx by default skips requests with Via.
+    'gzip_proxied any;',
+  ];
+}
+
 function locations(plan: DeployPlan, proxy: PlannedProxy): string[] {
   const unitOf = new Map([...plan.servers.map((s) => [s.name, s.unit] as const), ...proxy.remotes.map((r) => [r.name, remoteUnit(plan, r.name)] as const)]);
   const entries = [
@@ -177,7 +205,9 @@ export function renderNginxSite(plan: DeployPlan): string {
     );
     if (proxy.hsts) lines.push('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;');
   }
-  lines.push('', ...proxyDirectives(plan, proxy), '', ...locations(plan, proxy));
+  lines.push('', ...proxyDirectives(plan, proxy));
+  if (proxy.gzip) lines.push('', ...gzipDirectives(proxy.gzip));
+  lines.push('', ...locations(plan, proxy));
   parts.push(`server {\n${indent(lines.join('\n'))}\n}`);
   return `${parts.join('\n\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { PROXY_SETTINGS, type ProxySettingKey, type ProxySettings } from '@nodicorn/proxy';
 import type { Settings } from '@nodicorn/server';
 import type { Stack } from '../stack/stack-file.js';
 import { DeployError, type DeployOptions } from './options.js';
@@ -51,10 +52,34 @@ export interface PlannedProxy {
   readonly maxBody: number;
   readonly connectTimeout: number;
   readonly readTimeout: number;
+  /** On-the-fly compression (the proxy's --gzip on), or null when off. */
+  readonly gzip: PlannedGzip | null;
   /** The stack's proxy config, relocated, for `nodicorn proxy -c`. */
   readonly config: Record<string, unknown>;
   /** False when the stack has no proxy and this one (one server at /) stands in for nginx only. */
   readonly fromStack: boolean;
+}
+
+export interface PlannedGzip {
+  /** Media types, `type/*` and `*` included, as the proxy takes them. */
+  readonly types: readonly string[];
+  readonly minLength: number;
+  readonly level: number;
+}
+
+/** The stack's gzip settings, read by the proxy's own setting types so both sides agree on every value. */
+function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | null {
+  const read = <K extends ProxySettingKey>(key: K): ProxySettings[K] => {
+    const spec = PROXY_SETTINGS[key];
+    if (raw[key] === undefined) return spec.default as ProxySettings[K];
+    try {
+      return spec.type.from(raw[key]) as ProxySettings[K];
+    } catch (err) {
+      throw new DeployError('ERR_DEPLOY_STACK', `${where} ${key}: ${(err as Error).message}.`);
+    }
+  };
+  if (!read('gzip')) return null;
+  return { types: read('gzipTypes').flatMap((t) => t.split(/[\s,]+/)).filter(Boolean), minLength: read('gzipMinLength'), level: read('gzipCompLevel') };
 }
 
 const PROXY_DEFAULT_LISTEN = 'http://127.0.0.1:8080';
@@ -182,6 +207,7 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       maxBody: bytes(raw.maxBody, 1024 * 1024),
       connectTimeout: number(raw.connectTimeout, 10),
       readTimeout: number(raw.upstreamTimeout, 60),
+      gzip: gzipPlan(raw, where),
       config,
       fromStack: stack.proxy !== null,
     };

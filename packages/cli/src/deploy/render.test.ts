@@ -138,6 +138,19 @@ describe('renderNginxSite', () => {
     expect(site.indexOf('location ^~ /assets/')).toBeLessThan(site.indexOf('location ^~ /api/'));
   });
 
+  it('writes gzip directives only when the stack turns compression on, with the proxy\'s defaults', async () => {
+    const off = renderNginxSite(planDeploy(await stackOf(SHOP), options(['nginx', '--stack', 'x', '--out', 'o', '--tls-cert', '/c', '--tls-key', '/k'])));
+    expect(off).not.toContain('gzip on;');
+    const on = renderNginxSite(planDeploy(await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, gzip: true } }), options(['nginx', '--stack', 'x', '--out', 'o', '--tls-cert', '/c', '--tls-key', '/k'])));
+    expect(on).toContain('    gzip on;\n    gzip_comp_level 1;\n    gzip_min_length 256;\n    gzip_types text/plain text/css');
+    expect(on).toContain(' application/json ');
+    expect(on).not.toMatch(/gzip_types[^;]*(text\/\*|text\/html)/);
+    expect(on).toContain('gzip_vary on;');
+    const custom = renderNginxSite(planDeploy(await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, gzip: 'on', gzipTypes: ['application/json', 'image/svg+xml'], gzipMinLength: '1k', gzipCompLevel: 5 } }), options(['nginx', '--stack', 'x', '--out', 'o', '--tls-cert', '/c', '--tls-key', '/k'])));
+    expect(custom).toContain('gzip_comp_level 5;\n    gzip_min_length 1024;\n    gzip_types application/json image/svg+xml;');
+    await expect(async () => planDeploy(await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, gzip: 'maybe' } }), options(['nginx', '--stack', 'x', '--out', 'o']))).rejects.toThrow(/gzip: expected on or off/);
+  });
+
   it('keeps a port that is not 443 in the redirect and needs a certificate for https', async () => {
     const stack = await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, serverName: undefined, listen: ['https://127.0.0.1:8443', 'http://127.0.0.1:8080'] } });
     expect(() => planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o']))).not.toThrow();

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { encodeInto, type Encoder } from '../compress/encoders.js';
+import { listFields, type Compression } from '../compress/policy.js';
 import { sendError } from '../error-page.js';
 import type { Exchange } from '../logging/access-log.js';
 import type { UpstreamGroup, UpstreamServer } from '../upstream/group.js';
@@ -17,6 +19,8 @@ export interface ForwardEnv {
   readonly maxTempFileSize: number;
   readonly trusted: (address: string) => boolean;
   readonly defaultHost: string;
+  /** On-the-fly compression (nginx gzip on), or null. */
+  readonly compression: Compression | null;
   /** The error log, rate-limited: one line per failed try, as nginx's `upstream ... while ...`. */
   readonly errorLog: (message: string) => void;
 }
@@ -137,6 +141,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #sink: ResponseSink | null = null;
   #resume: (() => void) | null = null;
+  /** The encoder in front of the client when the response is compressed; unbuffered ones flush per chunk. */
+  #encoder: Encoder | null = null;
+  #flushEach = false;
   #status = '';
   #lastError = 502;
 
@@ -179,7 +186,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     ex.upstreamAddr = ex.upstreamAddr ? `${ex.upstreamAddr}, ${addr}` : addr;
     ex.upstreamStatus = ex.upstreamStatus ? `${ex.upstreamStatus}, ${status}` : status;
     ex.upstreamTime = ex.upstreamTime ? `${ex.upstreamTime}, ${time}` : time;
-    if (this.#sink) ex.bytes = this.#sink.bytes;
+    // A compressed body's bytes are counted as the encoder sends them.
+    if (this.#sink && !this.#encoder) ex.bytes = this.#sink.bytes;
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -194,6 +202,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const { headers, stream, accelBuffering } = clientResponseHeaders(rawHeaders);
     if (this.extraHeaders.length) headers.push(...this.extraHeaders);
     const buffering = !stream && (accelBuffering ?? this.env.proxyBuffering);
+    const compression = this.env.compression;
+    // Event streams are never eligible (policy.ts), so they stay identity and unbuffered.
+    const chosen = compression && !stream ? compression.decide(this.req, statusCode, listFields(headers)) : null;
     if (isHttp2(this.req)) dropRepeatedSingleValues(headers);
     try {
       this.res.writeHead(statusCode, headers);
@@ -207,7 +218,15 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     // An event stream's headers go out now, not with the first event, or the client waits.
     if (!buffering) this.res.flushHeaders();
-    this.#sink = new ResponseSink(this.res, {
+    let target: Writable = this.res;
+    if (chosen) {
+      const ex = this.ex;
+      // Unbuffered means the app wants each chunk seen as it is sent: a sync flush per chunk, as
+      // nginx's gzip filter flushes on every buffer of an unbuffered upstream.
+      this.#flushEach = !buffering;
+      this.#encoder = target = encodeInto(this.res, chosen.encoding, compression!.levels, chosen.text, chosen.length, !buffering, (n) => (ex.bytes += n));
+    }
+    this.#sink = new ResponseSink(target, {
       buffering,
       memory: this.env.bufferSize,
       maxFile: this.env.maxTempFileSize,
@@ -218,7 +237,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.res.destroyed) return true;
-    return this.#sink!.write(chunk);
+    const more = this.#sink!.write(chunk);
+    if (this.#flushEach) this.#encoder!.flush();
+    return more;
   }
 
   onComplete(): void {

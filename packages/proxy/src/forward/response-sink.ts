@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { TempFile } from './temp-file.js';
 
 export interface SinkOptions {
@@ -28,7 +28,8 @@ export class ResponseSink {
   #paused = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    /** The client response, or the encoder in front of it. */
+    private readonly res: Writable,
     private readonly options: SinkOptions,
   ) {}
 

@@ -16,6 +16,7 @@ export interface ProxySettingSpec<T> {
 
 const setting = <T>(spec: ProxySettingSpec<T>): ProxySettingSpec<T> => spec;
 const positive = (v: number) => (v > 0 ? undefined : `must be more than 0, got ${v}`);
+const range = (lo: number, hi: number) => (v: number) => (v >= lo && v <= hi ? undefined : `must be from ${lo} to ${hi}, got ${v}`);
 
 /**
  * Every `nodicorn proxy` setting, declared once (Gunicorn's config.py model): the flag parser, the
@@ -146,6 +147,50 @@ export const PROXY_SETTINGS = {
     type: sizeType,
     default: 1024 ** 3,
     doc: 'Largest temp file one response may spill to; past it the upstream is read only as fast as the client takes (nginx proxy_max_temp_file_size). [default 1g]',
+  }),
+  gzip: setting<boolean>({
+    flags: ['--gzip'],
+    type: booleanType,
+    default: false,
+    doc: "Compress responses on the fly (nginx gzip): br, zstd where this Node has it, or gzip, by the client's Accept-Encoding, for --gzip-types from --gzip-min-length up; proxied responses and static files without a .br/.gz sibling. Off as in nginx: it costs proxy CPU on every response.",
+  }),
+  gzipTypes: setting<string[]>({
+    flags: ['--gzip-types'],
+    type: { ...listType, meta: 'MIME' },
+    repeatable: true,
+    default: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'application/wasm', 'application/manifest+json', 'application/ld+json', 'application/rss+xml', 'application/atom+xml', 'image/svg+xml', 'image/x-icon', 'font/ttf', 'font/otf'],
+    validate: (types) => {
+      const bad = types.flatMap((t) => t.split(/[\s,]+/)).filter((t) => t && t !== '*' && !/^[\w.+-]+\/([\w.+-]+|\*)$/.test(t));
+      return bad.length ? `expected media types such as text/html, text/* or *, got ${bad.map((t) => JSON.stringify(t)).join(', ')}` : undefined;
+    },
+    doc: 'Media types compressed (nginx gzip_types); type/* and * match many, parameters are ignored. text/event-stream never is. Repeat, or give several separated by spaces.',
+  }),
+  gzipMinLength: setting<number>({
+    flags: ['--gzip-min-length'],
+    type: sizeType,
+    default: 256,
+    doc: "Responses whose Content-Length is below this stay uncompressed (nginx gzip_min_length; nginx's 20 is raised because under ~256 bytes the encoding's framing eats the saving). Bodies of unknown length are always compressed.",
+  }),
+  gzipCompLevel: setting<number>({
+    flags: ['--gzip-comp-level'],
+    type: intType,
+    default: 1,
+    validate: range(1, 9),
+    doc: 'gzip level, 1-9 (nginx gzip_comp_level, same default: most of the saving for the least CPU).',
+  }),
+  brotliCompLevel: setting<number>({
+    flags: ['--brotli-comp-level'],
+    type: intType,
+    default: 4,
+    validate: range(0, 11),
+    doc: "Brotli quality, 0-11 (ngx_brotli brotli_comp_level, whose default is 6): 4 is the usual on-the-fly level, denser than gzip -6 for about its CPU; 11 is for precompressing.",
+  }),
+  zstdCompLevel: setting<number>({
+    flags: ['--zstd-comp-level'],
+    type: intType,
+    default: 3,
+    validate: range(1, 19),
+    doc: "zstd level, 1-19 (zstd's own default), used where this Node has zstd (22.15 and later).",
   }),
   connectTimeout: setting<number>({
     flags: ['--connect-timeout'],

@@ -1,9 +1,14 @@
-import { realpath, realpathSync, stat, type Stats } from 'node:fs';
+import { createReadStream, realpath, realpathSync, stat, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import mime from 'mime-types';
 import send from 'send';
+import { chooseEncoding, type Encoding } from '../compress/accept-encoding.js';
+import { encodeInto } from '../compress/encoders.js';
+import { responseFields, type Compression } from '../compress/policy.js';
 import { sendError } from '../error-page.js';
+import type { Exchange } from '../logging/access-log.js';
 import { FileCache, plainGet } from './file-cache.js';
 import { isHashedName, safeSegments } from './safe-path.js';
 
@@ -24,7 +29,8 @@ interface Variants {
  * One `--static /prefix=DIR` mount, served with `send` (Range, ETag/Last-Modified, 304/412) after
  * the proxy's own path decision: safe segments, a real path inside the real root (no symlink
  * escapes), `index.html` for directories, and a precompressed `.br`/`.gz` sibling when the client
- * accepts it (with `Vary: Accept-Encoding`).
+ * accepts it (with `Vary: Accept-Encoding`). With --gzip on, a file with no sibling the client can
+ * take is compressed as it is read (nginx gzip_static first, then gzip).
  */
 export class StaticMount {
   readonly #rootReal: string;
@@ -34,11 +40,12 @@ export class StaticMount {
   constructor(
     readonly prefix: string,
     readonly root: string,
+    private readonly compression: Compression | null = null,
   ) {
     this.#rootReal = realpathSync(root);
   }
 
-  serve(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, extraHeaders: readonly string[]): void {
+  serve(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, extraHeaders: readonly string[], ex?: Exchange): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendError(res, 405, { headers: { allow: 'GET, HEAD' } });
       return;
@@ -52,7 +59,9 @@ export class StaticMount {
     this.#withVariants(req, res, file, segments, (encoding) => {
       for (let i = 0; i < extraHeaders.length; i += 2) res.setHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
       const key = encoding ? `${file}.${encoding}` : file;
-      const plain = plainGet(req.headers, req.method);
+      // On the fly: the cache holds identity bytes, so neither answered from it nor filled.
+      const fly = encoding === null && this.#onTheFly(req, segments);
+      const plain = !fly && plainGet(req.headers, req.method);
       const hit = plain ? this.#cache.lookup(key, Date.now()) : undefined;
       if (hit) {
         res.writeHead(200, hit.headers);
@@ -63,7 +72,7 @@ export class StaticMount {
       // root even when the plain file is not, so it is held to the same rule.
       realpath.native(key, (err, real) => {
         if (err || !this.#inside(real)) return sendError(res, 404);
-        this.#send(req, res, pathname, query, segments, encoding, plain ? key : null);
+        this.#send(req, res, pathname, query, segments, encoding, plain ? key : null, fly ? ex : undefined);
       });
     });
   }
@@ -72,7 +81,13 @@ export class StaticMount {
     return real === this.#rootReal || real.startsWith(this.#rootReal + sep);
   }
 
-  #send(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, segments: string[], encoding: 'br' | 'gz' | null, cacheKey: string | null): void {
+  /** Whether this file's type is compressed on the fly and this request accepts a coding. */
+  #onTheFly(req: IncomingMessage, segments: string[]): boolean {
+    const c = this.compression;
+    return c !== null && c.typeMatches(mime.contentType(extname(segments.at(-1) ?? '')) || undefined) && c.accepted(req) !== null;
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, segments: string[], encoding: 'br' | 'gz' | null, cacheKey: string | null, fly?: Exchange): void {
     const name = segments.at(-1) ?? '';
     let path = '/' + segments.map(encodeURIComponent).join('/');
     if (encoding) {
@@ -85,6 +100,7 @@ export class StaticMount {
       .on('error', (e: { status?: number }) => sendError(res, e.status === 404 || e.status === undefined ? 404 : e.status))
       // send would build the Location from the mount-relative path; use the client's.
       .on('directory', () => redirect(res, `${pathname}/${query}`));
+    if (fly) this.#encodeBody(stream, req, res, fly);
     if (cacheKey) {
       stream.on('file', (filePath: string, stat: Stats) => {
         res.once('finish', () => {
@@ -98,16 +114,34 @@ export class StaticMount {
     stream.pipe(res);
   }
 
-  /** Picks br, then gzip, when the client accepts it and a sibling exists; cached briefly, as nginx's open_file_cache would. */
+  /**
+   * `send` decides 304/412/206 and sets every header, then calls its `stream(path, options)` for
+   * the body; replacing that one method puts the encoder between the file and the client once the
+   * final status and Content-Length are known, so the policy decides on exactly what nginx's gzip
+   * filter would see. Anything not compressed after all goes through send's own stream.
+   */
+  #encodeBody(stream: send.SendStream, req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+    const compression = this.compression!;
+    const plain = stream.stream.bind(stream);
+    stream.stream = (path: string, options?: object) => {
+      const chosen = compression.decide(req, res.statusCode, responseFields(res));
+      if (!chosen) return plain(path, options);
+      const encoder = encodeInto(res, chosen.encoding, compression.levels, chosen.text, chosen.length, false, (n) => (ex.bytes += n));
+      pipeline(createReadStream(path, options), encoder, () => {});
+    };
+  }
+
+  /** Picks the sibling the client prefers (br over gzip at equal qvalues), when one exists; cached briefly, as nginx's open_file_cache would. */
   #withVariants(req: IncomingMessage, res: ServerResponse, file: string, segments: string[], then: (encoding: 'br' | 'gz' | null) => void): void {
     const name = segments.at(-1) ?? '';
+    // Eligible on the fly: the answer varies on Accept-Encoding even when no sibling exists (a 304 too).
+    if (this.compression?.typeMatches(mime.contentType(extname(name)) || undefined)) res.setHeader('vary', 'Accept-Encoding');
     if (!COMPRESSIBLE.has(extname(name).toLowerCase())) return then(null);
-    const accept = req.headers['accept-encoding'] ?? '';
     const choose = (v: Variants) => {
       if (v.br || v.gz) res.setHeader('vary', 'Accept-Encoding');
-      if (v.br && /\bbr\b/.test(accept)) return then('br');
-      if (v.gz && /\bgzip\b/.test(accept)) return then('gz');
-      then(null);
+      const offered: Encoding[] = [...(v.br ? (['br'] as const) : []), ...(v.gz ? (['gzip'] as const) : [])];
+      const chosen = offered.length ? chooseEncoding(req.headers['accept-encoding'], offered) : null;
+      then(chosen === 'br' ? 'br' : chosen === 'gzip' ? 'gz' : null);
     };
     const now = Date.now();
     const cached = this.#variants.get(file);
