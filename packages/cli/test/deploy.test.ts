@@ -38,7 +38,7 @@ const APP = `export const app = (req, res) => {
 `;
 
 /** A stack dir with an app, a static dir and a stack file listening on the given ports. */
-function makeStack(dir: string, httpsPort: number, httpPort: number): string {
+function makeStack(dir: string, httpsPort: number, httpPort: number, proxyExtra: Record<string, unknown> = {}): string {
   mkdirSync(join(dir, 'src'));
   mkdirSync(join(dir, 'public'));
   writeFileSync(join(dir, 'src/app.mjs'), APP);
@@ -51,6 +51,7 @@ function makeStack(dir: string, httpsPort: number, httpPort: number): string {
       listen: [`https://127.0.0.1:${httpsPort}`, `http://127.0.0.1:${httpPort}`],
       routes: [{ prefix: '/', upstream: 'web' }],
       static: ['/assets=public'],
+      ...proxyExtra,
     },
   };
   writeFileSync(join(dir, 'nodicorn.stack.json'), JSON.stringify(stack));
@@ -102,9 +103,15 @@ describe('nodicorn deploy: errors', () => {
 });
 
 describe('nodicorn deploy nginx, for real', () => {
-  it('the generated nginx.conf passes nginx -t', async () => {
+  it('the generated nginx.conf passes nginx -t, balancing methods, weights and backups included', async () => {
     const dir = tempDir('ndc-n-');
-    const stackFile = makeStack(dir, await freePort(), await freePort());
+    const stackFile = makeStack(dir, await freePort(), await freePort(), {
+      upstreams: {
+        api: { balance: 'least_conn', servers: ['127.0.0.1:9001 weight=3', '127.0.0.1:9002 backup', { address: '127.0.0.1:9003', down: true }], healthCheck: { path: '/readyz' }, sticky: true },
+        hashed: { balance: 'ip_hash', servers: ['127.0.0.1:9004', '127.0.0.1:9005'] },
+      },
+      routes: [{ prefix: '/api', upstream: 'api' }, { prefix: '/h', upstream: 'hashed' }, { prefix: '/', upstream: 'web' }],
+    });
     const { conf } = generate(dir, stackFile, selfSigned(dir));
     const t = spawnSync(NGINX, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
     expect(t.stderr).toBe('');

@@ -29,11 +29,11 @@ const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
 const HSTS = ['strict-transport-security', 'max-age=31536000; includeSubDomains'];
 const NONE: readonly string[] = [];
 
-function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void): Runtime {
+function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, healthLog: (message: string) => void): Runtime {
   const s = config.settings;
   const groups = new Map<string, UpstreamGroup>();
-  for (const [name, servers] of config.upstreams) {
-    groups.set(name, new UpstreamGroup(name, servers, {
+  for (const [name, spec] of config.upstreams) {
+    groups.set(name, new UpstreamGroup(name, spec, {
       connections: s.upstreamConnections,
       connectTimeoutMs: s.connectTimeout * 1000,
       timeoutMs: s.upstreamTimeout * 1000,
@@ -41,6 +41,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void):
       failTimeoutMs: s.failTimeout * 1000,
     }));
   }
+  for (const group of groups.values()) group.startHealthChecks(healthLog);
   const compression = s.gzip
     ? new Compression({ types: s.gzipTypes, minLength: s.gzipMinLength, levels: { gzip: s.gzipCompLevel, brotli: s.brotliCompLevel, zstd: s.zstdCompLevel } })
     : null;
@@ -59,6 +60,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void):
       bufferSize: s.bufferSize,
       maxTempFileSize: s.maxTempFileSize,
       trusted: matches ? (a) => a !== '' && matches(a, 0) : () => false,
+      clientAddress: matches ? (req) => proxyaddr(req, matches) : (req) => req.socket.remoteAddress ?? '',
       defaultHost: s.serverName[0] ?? 'localhost',
       compression,
       errorLog,
@@ -96,6 +98,8 @@ export interface ProxyAppDeps {
   readonly httpsPort: () => number | undefined;
   /** Where a 502/504's cause goes (rate-limited by the caller); nowhere when not given. */
   readonly errorLog?: (message: string) => void;
+  /** Where active health checks report a server leaving or rejoining service; the error log when not given. */
+  readonly healthLog?: (message: string) => void;
 }
 
 /**
@@ -111,7 +115,12 @@ export class ProxyApp {
     config: ProxyConfig,
     private readonly deps: ProxyAppDeps,
   ) {
-    this.#rt = buildRuntime(config, deps.errorLog ?? (() => {}));
+    this.#rt = this.#build(config);
+  }
+
+  #build(config: ProxyConfig): Runtime {
+    const errorLog = this.deps.errorLog ?? (() => {});
+    return buildRuntime(config, errorLog, this.deps.healthLog ?? errorLog);
   }
 
   get config(): ProxyConfig {
@@ -121,7 +130,7 @@ export class ProxyApp {
   /** Swaps in a new config; requests in flight finish on the old upstream pools, which then close. */
   async reload(config: ProxyConfig): Promise<void> {
     const old = this.#rt;
-    this.#rt = buildRuntime(config, this.deps.errorLog ?? (() => {}));
+    this.#rt = this.#build(config);
     await Promise.all(old.groups.map((g) => g.close()));
   }
 
@@ -216,7 +225,7 @@ export class ProxyApp {
     const target = route(rt.targets, q < 0 ? url : url.slice(0, q));
     if (target === null) return rejectUpgrade(socket, 400, 'Bad Request');
     if (!target?.group) return rejectUpgrade(socket, 404, 'Not Found');
-    forwardWebSocket(req, socket, head, target.group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels);
+    forwardWebSocket(req, socket, head, target.group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels, target.group.sticky || target.group.balance === 'ip_hash' ? { clientAddress: rt.env.clientAddress(req), cookie: req.headers.cookie } : undefined);
   };
 
   /**

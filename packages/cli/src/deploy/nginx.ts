@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { DeployError } from './options.js';
+import type { UpstreamSpec } from '@nodicorn/proxy';
 import type { DeployPlan, Listener, PlannedProxy } from './plan.js';
 
 /**
@@ -32,17 +33,32 @@ const ident = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_');
 /** nginx's name for an upstream of servers on other hosts. */
 export const remoteUnit = (plan: DeployPlan, name: string) => `${plan.name}-${name}`;
 
+/**
+ * An upstream block's body for servers on other hosts. The balancing method comes first (nginx
+ * requires it before `keepalive`); what open-source nginx lacks (active checks, sticky cookies) is
+ * said in a comment, with the nginx Plus directive that would do it.
+ */
+function remoteUpstream(u: UpstreamSpec, proxy: PlannedProxy): string[] {
+  const lines = u.balance === 'round_robin' ? [] : [`    ${u.balance};`];
+  for (const s of u.servers) {
+    const params = [s.weight !== 1 ? `weight=${s.weight}` : '', `max_fails=${s.maxFails ?? proxy.maxFails}`, `fail_timeout=${seconds(s.failTimeout ?? proxy.failTimeout)}`, s.backup ? 'backup' : '', s.down ? 'down' : ''];
+    lines.push(`    server ${s.address.label} ${params.filter(Boolean).join(' ')};`);
+  }
+  lines.push('    keepalive 32;', '    keepalive_timeout 1s;');
+  const h = u.healthCheck;
+  if (h) {
+    lines.push(
+      `    # Active health checks: nodicorn proxy probes GET ${h.path}${h.port ? ` on port ${h.port}` : ''} every ${h.intervalMs / 1000}s (status ${h.status[0]}-${h.status[1]}, rise ${h.rise}, fall ${h.fall}).`,
+      `    # Open-source nginx has none (nginx Plus: \`health_check uri=${h.path} interval=${seconds(h.intervalMs / 1000).slice(0, -1)} passes=${h.rise} fails=${h.fall};\` in the location); max_fails above still applies.`,
+    );
+  }
+  if (u.sticky) lines.push(`    # Sticky cookie "${u.sticky.cookie}": nginx Plus \`sticky cookie ${u.sticky.cookie}${u.sticky.maxAge ? ` expires=${u.sticky.maxAge}s` : ''};\`; open-source nginx has no equivalent (\`hash $cookie_${u.sticky.cookie} consistent;\` pins only clients that already have one).`);
+  return lines;
+}
+
 function upstreamBlocks(plan: DeployPlan): string[] {
-  // Servers elsewhere (another host's nodicorn over TCP): nginx's passive health, as the proxy's.
-  const remotes = (plan.proxy?.remotes ?? []).map((r) =>
-    [
-      `upstream ${remoteUnit(plan, r.name)} {`,
-      ...r.addresses.map((a) => `    server ${a} max_fails=${plan.proxy!.maxFails} fail_timeout=${plan.proxy!.failTimeout}s;`),
-      '    keepalive 32;',
-      '    keepalive_timeout 1s;',
-      '}',
-    ].join('\n'),
-  );
+  // Servers elsewhere (another host's nodicorn over TCP): the proxy's balancing and passive health.
+  const remotes = (plan.proxy?.remotes ?? []).map((r) => [`upstream ${remoteUnit(plan, r.name)} {`, ...remoteUpstream(r.upstream, plan.proxy!), '}'].join('\n'));
   return [...remotes, ...plan.servers.map((s) => {
     const lines = [`upstream ${s.unit} {`, `    server unix:${s.socket} fail_timeout=0;`];
     const keepalive = s.config.keepalive ?? 2;

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { PROXY_SETTINGS, type ProxySettingKey, type ProxySettings } from '@nodicorn/proxy';
+import { PROXY_SETTINGS, ProxySettingError, upstreamSpec, type ProxySettingKey, type ProxySettings, type UpstreamSpec } from '@nodicorn/proxy';
 import type { Settings } from '@nodicorn/server';
 import type { Stack } from '../stack/stack-file.js';
 import { DeployError, type DeployOptions } from './options.js';
@@ -39,8 +39,8 @@ export interface PlannedProxy {
   readonly listeners: readonly Listener[];
   readonly serverNames: readonly string[];
   readonly routes: readonly { readonly prefix: string; readonly server: string }[];
-  /** Upstreams of servers on other hosts (`upstreams` in the stack's proxy), by name: `HOST:PORT` or `unix:PATH`. */
-  readonly remotes: readonly { readonly name: string; readonly addresses: readonly string[] }[];
+  /** Upstreams of servers on other hosts (`upstreams` in the stack's proxy), by name, as the proxy reads them. */
+  readonly remotes: readonly { readonly name: string; readonly upstream: UpstreamSpec }[];
   /** Passive health, as nginx's `max_fails` / `fail_timeout` and the proxy's `--max-fails` / `--fail-timeout`. */
   readonly maxFails: number;
   readonly failTimeout: number;
@@ -173,12 +173,13 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
     const remotes = Object.entries((raw.upstreams as Record<string, unknown> | undefined) ?? {})
       .filter(([name]) => !socketOf.has(name))
-      .map(([name, list]) => {
-        const addresses = asList(list).map(String);
-        for (const address of addresses) {
-          if (!/^(unix:\/.+|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/.test(address)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: upstream "${name}" server "${address}" is not HOST:PORT or unix:/PATH.`);
+      .map(([name, value]) => {
+        try {
+          return { name, upstream: upstreamSpec(value, `upstream "${name}"`) };
+        } catch (err) {
+          if (err instanceof ProxySettingError) throw new DeployError('ERR_DEPLOY_STACK', `${where}: ${err.message}`);
+          throw err;
         }
-        return { name, addresses };
       });
     const config: Record<string, unknown> = {
       ...raw,

@@ -102,14 +102,43 @@ describe('renderNginxSite', () => {
       proxy: { upstreams: { api: ['10.0.0.5:8000', '10.0.0.6:8000'] }, maxFails: 3, failTimeout: 20, routes: [{ prefix: '/api', upstream: 'api' }, { prefix: '/', upstream: 'web' }] },
     });
     const plan = planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--listen', 'http://0.0.0.0:80']));
-    expect(plan.proxy!.remotes).toEqual([{ name: 'api', addresses: ['10.0.0.5:8000', '10.0.0.6:8000'] }]);
+    expect(plan.proxy!.remotes.map((r) => [r.name, r.upstream.servers.map((s) => s.address.label)])).toEqual([['api', ['10.0.0.5:8000', '10.0.0.6:8000']]]);
     const site = renderNginxSite(plan);
     expect(site).toContain('upstream wide-api {\n    server 10.0.0.5:8000 max_fails=3 fail_timeout=20s;\n    server 10.0.0.6:8000 max_fails=3 fail_timeout=20s;');
     expect(site).toMatch(/location \^~ \/api\/ \{\n\s+proxy_pass http:\/\/wide-api;/);
     expect(site).toMatch(/location \/ \{\n\s+proxy_pass http:\/\/wide-web;/);
     await expect(stackOf({ name: 'bad', servers: { web: { app: 'a.mjs:app' } }, proxy: { routes: [{ prefix: '/x', upstream: 'nowhere' }] } })).rejects.toThrow(/goes to "nowhere", which is neither a server here nor one of the proxy's upstreams \(web\)/);
     const badAddress = await stackOf({ name: 'bad2', servers: { web: { app: 'a.mjs:app' } }, proxy: { upstreams: { api: ['http://10.0.0.5'] }, routes: [{ prefix: '/', upstream: 'api' }] } });
-    expect(() => planDeploy(badAddress, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/upstream "api" server "http:\/\/10\.0\.0\.5" is not HOST:PORT/);
+    expect(() => planDeploy(badAddress, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/Invalid upstream "api"\[0\]: expected unix:PATH or HOST:PORT, got "http:\/\/10\.0\.0\.5"/);
+  });
+
+  it("renders the proxy's balancing, weights, backups and down servers as nginx's, and says what only nginx Plus has", async () => {
+    const stack = await stackOf({
+      name: 'lb',
+      servers: { web: { app: 'src/app.mjs:app' } },
+      proxy: {
+        upstreams: {
+          api: { balance: 'least_conn', servers: ['10.0.0.5:8000 weight=3', { address: '10.0.0.6:8000', maxFails: 1, failTimeout: 30 }, '10.0.0.7:8000 backup', '10.0.0.8:8000 down'], healthCheck: { path: '/readyz', interval: 2, rise: 2, fall: 3, port: 9100 }, sticky: { cookie: 'srv', maxAge: 600 } },
+          hashed: { balance: 'ip_hash', servers: ['10.0.1.5:8000', '10.0.1.6:8000'] },
+        },
+        routes: [{ prefix: '/api', upstream: 'api' }, { prefix: '/h', upstream: 'hashed' }, { prefix: '/', upstream: 'web' }],
+      },
+    });
+    const site = renderNginxSite(planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--listen', 'http://0.0.0.0:80'])));
+    expect(site).toContain([
+      'upstream lb-api {',
+      '    least_conn;',
+      '    server 10.0.0.5:8000 weight=3 max_fails=1 fail_timeout=10s;',
+      '    server 10.0.0.6:8000 max_fails=1 fail_timeout=30s;',
+      '    server 10.0.0.7:8000 max_fails=1 fail_timeout=10s backup;',
+      '    server 10.0.0.8:8000 max_fails=1 fail_timeout=10s down;',
+      '    keepalive 32;',
+    ].join('\n'));
+    expect(site).toMatch(/# Open-source nginx has none \(nginx Plus: `health_check uri=\/readyz interval=2 passes=2 fails=3;`/);
+    expect(site).toContain('nginx Plus `sticky cookie srv expires=600s;`');
+    expect(site).toContain('upstream lb-hashed {\n    ip_hash;\n    server 10.0.1.5:8000');
+    const bad = await stackOf({ name: 'bad3', servers: { web: { app: 'a.mjs:app' } }, proxy: { upstreams: { api: { servers: ['10.0.0.5:8000'], balanse: 'least_conn' } }, routes: [{ prefix: '/', upstream: 'api' }] } });
+    expect(() => planDeploy(bad, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/Invalid upstream "api"\.balanse: unknown key; did you mean "balance"\?/);
   });
 
   it('has an upstream per socket, TLS, the redirect, the forwarding headers and every location', async () => {

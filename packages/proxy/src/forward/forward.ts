@@ -5,7 +5,7 @@ import { encodeInto, type Encoder } from '../compress/encoders.js';
 import { listFields, type Compression } from '../compress/policy.js';
 import { sendError } from '../error-page.js';
 import type { Exchange } from '../logging/access-log.js';
-import type { UpstreamGroup, UpstreamServer } from '../upstream/group.js';
+import type { PickContext, UpstreamGroup, UpstreamServer } from '../upstream/group.js';
 import { dropRepeatedSingleValues, http2HasBody, isHttp2 } from '../http2/request.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { BodyTooLarge, bufferBody, hasBody, type BufferedBody } from './request-body.js';
@@ -18,6 +18,8 @@ export interface ForwardEnv {
   readonly bufferSize: number;
   readonly maxTempFileSize: number;
   readonly trusted: (address: string) => boolean;
+  /** The client's address after trusted proxies (nginx realip's $remote_addr), for ip_hash. */
+  readonly clientAddress: (req: IncomingMessage) => string;
   readonly defaultHost: string;
   /** On-the-fly compression (nginx gzip on), or null. */
   readonly compression: Compression | null;
@@ -146,6 +148,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #flushEach = false;
   #status = '';
   #lastError = 502;
+  /** What ip_hash and sticky need, built only for the upstreams that use them. */
+  readonly #context: PickContext | undefined;
+  /** The server whose in-flight count this try holds (least_conn). */
+  #holding: UpstreamServer | null = null;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -158,15 +164,18 @@ class Forwarding implements Dispatcher.DispatchHandler {
     private readonly extraHeaders: readonly string[],
   ) {
     res.once('close', this.#onClientClose);
+    this.#context = group.sticky || group.balance === 'ip_hash' ? { clientAddress: env.clientAddress(req), cookie: req.headers.cookie } : undefined;
   }
 
   /** Sends the request to `server` (default: the next untried one), or answers with the last failure. */
-  next(server = this.group.pick(this.#tried)): void {
+  next(server = this.group.pick(this.#tried, Date.now(), this.#context)): void {
     if (!server) {
       sendError(this.res, this.#lastError);
       return;
     }
     this.#server = server;
+    server.active++;
+    this.#holding = server;
     this.#started = process.hrtime.bigint();
     const body = this.body;
     const payload: Body = body === null ? null : 'open' in body ? body.open() : body;
@@ -177,6 +186,12 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#sink?.dispose();
     if (!this.res.writableFinished) this.#abort?.(new Error('client closed the connection'));
   };
+
+  /** A try is over (answered, failed or abandoned): its server has one request fewer in flight. */
+  #release(): void {
+    if (this.#holding) this.#holding.active--;
+    this.#holding = null;
+  }
 
   /** One try's $upstream_addr / $upstream_status / $upstream_response_time, comma-joined as nginx does. */
   #record(status: string): void {
@@ -201,6 +216,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#status = String(statusCode);
     const { headers, stream, accelBuffering } = clientResponseHeaders(rawHeaders);
     if (this.extraHeaders.length) headers.push(...this.extraHeaders);
+    if (this.#context) {
+      const pin = this.group.stickyCookie(this.#server!, this.#context);
+      if (pin) headers.push('set-cookie', pin);
+    }
     const buffering = !stream && (accelBuffering ?? this.env.proxyBuffering);
     const compression = this.env.compression;
     // Event streams are never eligible (policy.ts), so they stay identity and unbuffered.
@@ -243,12 +262,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.#release();
     this.#server!.succeeded();
     this.#record(this.#status);
     this.#sink!.end();
   }
 
   onError(err: Error): void {
+    this.#release();
     if (this.#sink) {
       // Mid-body: the client has a status line already, so the only honest signal is a cut connection.
       this.#record(this.#status);
@@ -270,7 +291,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const body = this.body === null ? 'none' : 'open' in this.body ? 'buffered' : 'streamed';
     const decision = retryDecision(code, this.req.method!, body, elapsedMs, this.#staleRetried);
     // A stale-connection retry may go back to the same server: undici opens a new connection.
-    const nextServer = decision.retry === false ? undefined : (this.group.pick(this.#tried) ?? (decision.retry === 'same' ? this.#server : undefined));
+    const nextServer = decision.retry === false ? undefined : (this.group.pick(this.#tried, Date.now(), this.#context) ?? (decision.retry === 'same' ? this.#server : undefined));
     if (nextServer) {
       this.#logTry(err, `${decision.why} (${nextServer.address.label})`);
       if (decision.retry === 'same') this.#staleRetried = true;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { UpstreamGroup } from '../upstream/group.js';
+import type { PickContext, UpstreamGroup } from '../upstream/group.js';
 import { upstreamRequestHeaders, type ForwardedFacts } from './headers.js';
 
 /** Writes a bare HTTP error on a socket that has left the HTTP server (upgrade path), then closes it. */
@@ -46,15 +46,24 @@ export function forwardWebSocket(
   facts: Omit<ForwardedFacts, 'upgrade'>,
   idleMs: number,
   tunnels: Set<Duplex>,
+  context?: PickContext,
 ): void {
-  const server = group.pick(null);
+  const server = group.pick(null, Date.now(), context);
   if (!server) return rejectUpgrade(socket, 502, 'Bad Gateway');
+  // A tunnel is a connection in flight for least_conn as long as it is open.
+  server.active++;
+  let held = true;
+  const release = () => {
+    if (held) server.active--;
+    held = false;
+  };
   // Hold anything the client sends early until the upstream is there to take it.
   socket.pause();
   const { socketPath, host, port } = server.address;
   const upstream = socketPath ? net.connect(socketPath) : net.connect(port!, host!);
   let connected = false;
   const close = () => {
+    release();
     tunnels.delete(socket);
     socket.destroy();
     upstream.destroy();
@@ -64,6 +73,7 @@ export function forwardWebSocket(
   upstream.on('error', () => {
     if (connected) return close();
     server.failed(Date.now());
+    release();
     tunnels.delete(socket);
     rejectUpgrade(socket, 502, 'Bad Gateway');
     upstream.destroy();

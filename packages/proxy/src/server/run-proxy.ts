@@ -2,6 +2,7 @@ import { ProxyApp } from '../proxy-app.js';
 import { AccessLogWriter } from '../logging/access-log.js';
 import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
 import type { ProxyConfig } from '../settings/resolve.js';
+import { describeUpstream } from '../settings/upstreams.js';
 import { loadTls, type TlsMaterial } from '../tls/certificates.js';
 import { closeAll, closeIdle, createListener, listen, stopAccepting, type BoundListener } from './listeners.js';
 import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
@@ -40,7 +41,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
   const bound: BoundListener[] = [];
   // nginx logs every failed upstream try at error level; ten a second is enough to explain a burst.
   const errorLog = rateLimited((m) => log.error(m), UPSTREAM_ERRORS_PER_SECOND);
-  const app = new ProxyApp(config, { accessLog, errorLog, httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
+  const app = new ProxyApp(config, { accessLog, errorLog, healthLog: (m) => log.warning(m), httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
   try {
     for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls, (m) => log.warning(m)), spec));
   } catch (err) {
@@ -49,7 +50,7 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
     throw err;
   }
   banner(bound, tls, log);
-  for (const r of config.routes) log.info(`Route ${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${config.upstreams.get(r.upstream)!.map((s) => s.label).join(', ')})`}`);
+  for (const r of config.routes) log.info(`Route ${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${describeUpstream(config.upstreams.get(r.upstream)!)})`}`);
 
   let stopping: Promise<void> | null = null;
   return {

@@ -40,7 +40,7 @@ describe('resolveProxyConfig', () => {
     const cfg = await resolveProxyConfig(['--config', 'proxy.config.json', '--max-body', '5k'], dir);
     expect(cfg.settings.maxBody).toBe(5 * 1024);
     expect(cfg.routes).toEqual([{ prefix: '/api', kind: 'upstream', upstream: 'api' }, { prefix: '/', kind: 'upstream', upstream: 'web' }]);
-    expect(cfg.upstreams.get('api')!.map((s) => s.label)).toEqual(['unix:/api.sock', '127.0.0.1:9000']);
+    expect(cfg.upstreams.get('api')!.servers.map((s) => s.address.label)).toEqual(['unix:/api.sock', '127.0.0.1:9000']);
   });
 
   it('imports a .mjs config exporting a function', async () => {

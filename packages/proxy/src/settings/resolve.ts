@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ProxySettingError } from '../errors.js';
-import { parseListen, parseServer, type ListenSpec, type ServerAddress } from './addresses.js';
+import { parseListen, type ListenSpec } from './addresses.js';
 import { loadConfigFile, type ConfigFileShape } from './config-file.js';
 import { PROXY_SETTING_KEYS, PROXY_SETTINGS, type ProxySettingKey, type ProxySettings, type ProxySettingSpec } from './definitions.js';
 import { nearest } from './nearest.js';
 import { parseProxyArgs } from './parse-args.js';
+import { upstreamSpec, type UpstreamSpec } from './upstreams.js';
 
 /** A path prefix and what serves it; the longest matching prefix wins, as an nginx prefix location. */
 export type Route =
@@ -16,7 +17,7 @@ export type Route =
 export interface ProxyConfig {
   readonly settings: ProxySettings;
   readonly listeners: readonly ListenSpec[];
-  readonly upstreams: ReadonlyMap<string, readonly ServerAddress[]>;
+  readonly upstreams: ReadonlyMap<string, UpstreamSpec>;
   /** Longest prefix first. */
   readonly routes: readonly Route[];
   readonly cwd: string;
@@ -76,16 +77,6 @@ function staticRoute(entry: unknown, base: string, where: string): Route {
   return { prefix: normalisePrefix(prefix, where), kind: 'static', dir: abs };
 }
 
-function serverList(list: unknown, where: string): ServerAddress[] {
-  const items = typeof list === 'string' ? [list] : list;
-  if (!Array.isArray(items) || items.length === 0) bad(where, `expected a list of unix:PATH or HOST:PORT, got ${JSON.stringify(list)}`);
-  return items.map((item) => {
-    const parsed = typeof item === 'string' ? parseServer(item) : `expected a string, got ${JSON.stringify(item)}`;
-    if (typeof parsed === 'string') bad(where, parsed);
-    return parsed.socketPath ? { ...parsed, socketPath: resolve(parsed.socketPath) } : parsed;
-  });
-}
-
 /**
  * Builds the config from `nodicorn proxy` arguments: defaults < config file < flags, as the server
  * layers its settings. Every problem is one ProxySettingError naming the setting and the fix.
@@ -116,13 +107,13 @@ export async function resolveProxyConfig(argv: readonly string[], cwd = process.
   if (listeners.length === 0) bad('--listen', 'give at least one http://HOST:PORT or https://HOST:PORT');
   if ((settings.tlsCert === null) !== (settings.tlsKey === null)) bad('--tls-cert/--tls-key', 'give both the certificate and its key, or neither for a generated one');
 
-  const upstreams = new Map<string, ServerAddress[]>();
+  const upstreams = new Map<string, UpstreamSpec>();
   if (file.upstreams !== undefined) {
-    if (typeof file.upstreams !== 'object' || file.upstreams === null || Array.isArray(file.upstreams)) bad('upstreams (config file)', 'expected { NAME: ["unix:PATH" | "HOST:PORT", ...] }');
-    for (const [name, list] of Object.entries(file.upstreams)) upstreams.set(name, serverList(list, `upstreams.${name} (config file)`));
+    if (typeof file.upstreams !== 'object' || file.upstreams === null || Array.isArray(file.upstreams)) bad('upstreams (config file)', 'expected { NAME: ["unix:PATH" | "HOST:PORT", ...] | { servers, balance, healthCheck, sticky } }');
+    for (const [name, spec] of Object.entries(file.upstreams)) upstreams.set(name, upstreamSpec(spec, `upstreams.${name} (config file)`));
   }
-  if (values.upstream?.length) upstreams.set('default', serverList(values.upstream, '--upstream'));
-  else if (settings.upstream.length && !upstreams.has('default')) upstreams.set('default', serverList(settings.upstream, 'upstream (config file)'));
+  if (values.upstream?.length) upstreams.set('default', upstreamSpec(values.upstream, '--upstream'));
+  else if (settings.upstream.length && !upstreams.has('default')) upstreams.set('default', upstreamSpec(settings.upstream, 'upstream (config file)'));
 
   const routes: Route[] = [];
   if (file.routes !== undefined) {
