@@ -15,6 +15,15 @@ function page(status: number): Buffer {
 }
 
 /**
+ * A whole raw response with the error page, for a connection the HTTP parser gave up on (no
+ * response object exists): the same page nginx-style clients get for every other refusal.
+ */
+export function rawErrorResponse(status: number): string {
+  const body = page(status);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString('latin1')}`;
+}
+
+/**
  * A small HTML error page from the proxy itself (nginx's style), never the upstream's internals.
  * `close` ends the client connection too, for errors after which its stream cannot be trusted
  * (an unread oversized body, a malformed request).

@@ -180,11 +180,8 @@ export class ProxyApp {
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     if (!encrypted && rt.config.settings.redirectHttps) {
       const location = this.#redirectLocation(req, rt);
-      if (location !== null) {
-        res.writeHead(308, { location, 'content-length': 0 });
-        res.end();
-        return;
-      }
+      // With the small page nginx's `return 308` sends too, for a client that shows the body.
+      if (location !== null) return sendError(res, 308, { headers: { location } });
     }
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);

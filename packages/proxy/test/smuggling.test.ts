@@ -59,6 +59,9 @@ const REFUSED: Record<string, [string, number]> = {
   'two TE fields': ['POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
   TRACE: ['TRACE / HTTP/1.1\r\nHost: x\r\nCookie: secret=1\r\n\r\n', 405],
   'oversized header (431)': [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  // nginx's large_client_header_buffers 8k, below Node's 16 KB head limit: refused at the edge, never forwarded.
+  'a 10 KB request line (414)': [`GET /${'a'.repeat(10_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
+  'a 10 KB field (431)': [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`, 431],
 };
 
 describe('requests the proxy must refuse', () => {
@@ -71,6 +74,8 @@ describe('requests the proxy must refuse', () => {
       const raw = await rawExchange(proxy.port, `${payload}GET /after-refusal-${i} HTTP/1.1\r\nHost: x\r\n\r\n`, 700);
       expect(statuses(raw), `${name}: ${JSON.stringify(raw.slice(0, 200))}`).toEqual([status]);
       if (status === 405) expect(raw).toMatch(/\r\nallow: /i);
+      // The proxy's own page, as nginx answers with its own, never a bare status or the upstream's.
+      expect(raw, name).toMatch(/content-type: text\/html; charset=utf-8\r\n[\s\S]*nodicorn proxy/i);
     }
     const seen = JSON.parse((await request({ socketPath: up.socket, path: '/count' })).body) as { seen: string[] };
     expect(seen.seen.filter((s) => s.includes('after-refusal') || s.startsWith('TRACE'))).toEqual([]);

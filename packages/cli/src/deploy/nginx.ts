@@ -74,13 +74,14 @@ function upstreamBlocks(plan: DeployPlan): string[] {
 
 function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
   const map = `$${ident(plan.name)}_connection_upgrade`;
+  const hostVar = `$${ident(plan.name)}_forwarded_host`;
   return [
     '# Forwarding, as nodicorn expects from a trusted proxy on its Unix socket (always trusted).',
     'proxy_http_version 1.1;',
-    'proxy_set_header Host $http_host;',
+    `proxy_set_header Host ${hostVar};`,
     'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
-    'proxy_set_header X-Forwarded-Host $http_host;',
+    `proxy_set_header X-Forwarded-Host ${hostVar};`,
     'proxy_set_header X-Real-IP $remote_addr;',
     'proxy_set_header Forwarded "";',
     'proxy_set_header Upgrade $http_upgrade;',
@@ -185,6 +186,13 @@ export function renderNginxSite(plan: DeployPlan): string {
       `map $http_upgrade $${ident(plan.name)}_connection_upgrade {`,
       '    default upgrade;',
       "    ''      '';",
+      '}',
+      '',
+      '# The Host sent upstream: the client\'s, port included; for an HTTP/1.0 client that sent none, the',
+      '# server name (an empty Host would make the upstream answer 400), as nodicorn proxy does.',
+      `map $http_host $${ident(plan.name)}_forwarded_host {`,
+      '    default $http_host;',
+      "    ''      $host;",
       '}',
     ].join('\n'),
   );

@@ -153,7 +153,7 @@ describe('renderNginxSite', () => {
     expect(site).toContain('ssl_certificate /etc/ssl/shop.pem;');
     expect(site).toContain('ssl_certificate_key /etc/ssl/shop.key;');
     expect(site).toContain('Strict-Transport-Security');
-    for (const header of ['Host $http_host', 'X-Forwarded-For $remote_addr', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $http_host', 'X-Real-IP $remote_addr', 'Connection $shop_connection_upgrade', 'Upgrade $http_upgrade']) {
+    for (const header of ['Host $shop_forwarded_host', 'X-Forwarded-For $remote_addr', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $shop_forwarded_host', 'X-Real-IP $remote_addr', 'Connection $shop_connection_upgrade', 'Upgrade $http_upgrade']) {
       expect(site).toContain(`proxy_set_header ${header};`);
     }
     expect(site).toContain('proxy_http_version 1.1;');

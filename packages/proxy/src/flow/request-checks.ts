@@ -18,6 +18,14 @@ export interface Refusal {
 const VERSION_REFUSED: Refusal = { status: 505 };
 const BAD: Refusal = { status: 400 };
 const CODING_REFUSED: Refusal = { status: 501 };
+const URI_TOO_LONG: Refusal = { status: 414 };
+const FIELD_TOO_LARGE: Refusal = { status: 431 };
+/**
+ * nginx's `large_client_header_buffers 4 8k`: a request line or one header field longer than a
+ * buffer is refused at the edge (414, and 431 where nginx says 400), so an upstream with a smaller
+ * limit never has to answer for it, and its error page never reaches the client as the proxy's.
+ */
+export const MAX_LINE_BYTES = 8 * 1024;
 const TRACE_REFUSED: Refusal = { status: 405, headers: { allow: 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS' } };
 
 /**
@@ -31,12 +39,16 @@ export function refuseRequest(req: IncomingMessage): Refusal | null {
   // RFC 9112 §2.5: only HTTP/1.x is spoken here; llhttp accepts `HTTP/2.0` and `HTTP/0.9` lines.
   const v = req.httpVersion;
   if (v !== '1.1' && v !== '1.0') return VERSION_REFUSED;
+  // Method, target and version with their two spaces: the request line as it was sent.
+  if (req.method!.length + req.url!.length + 10 > MAX_LINE_BYTES) return URI_TOO_LONG;
   const raw = req.rawHeaders;
   let hosts = 0;
   let host = '';
   let codings = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    // `Name: value` as on the wire.
+    if (name.length + raw[i + 1]!.length + 2 > MAX_LINE_BYTES) return FIELD_TOO_LARGE;
     if (name.length === 4 && name.toLowerCase() === 'host') {
       hosts++;
       host = raw[i + 1]!;

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ProxyError } from '../errors.js';
 import { rejectConnection } from '../flow/connection-queue.js';
+import { rawErrorResponse } from '../error-page.js';
 import { Http2Sessions } from '../http2/sessions.js';
 import type { ProxyApp } from '../proxy-app.js';
 import { formatListen, type ListenSpec } from '../settings/addresses.js';
@@ -77,15 +78,15 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
   const secured = new WeakSet<object>();
   if (spec.scheme === 'https') server.on('secureConnection', (socket) => secured.add(socket));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Node's default, minus nothing: a parse error gets a bare 400 (431 for oversized headers), a
-    // reset or timeout just closes. It must never throw.
+    // As Node's default, with the proxy's error page as nginx sends its own: a parse error gets
+    // 400 (431 for oversized headers), a reset just closes. It must never throw.
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
     if (spec.scheme === 'https' && !secured.has(socket)) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     // Destroyed once written, as Node's default handler does: the HTTP server keeps sockets
     // half-open, so a peer that never answers our FIN (a slowloris) would otherwise keep it.
     // Requests parsed before the bad one are answered first, then this, then nothing more.
-    rejectConnection(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    rejectConnection(socket, rawErrorResponse(status));
   });
   return { server, sessions };
 }

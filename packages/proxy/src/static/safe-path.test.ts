@@ -10,10 +10,12 @@ describe('safeSegments', () => {
     ['', []],
   ])('%s -> %j', (raw, expected) => expect(safeSegments(raw)).toEqual(expected));
 
-  it.each(['/../etc/passwd', '/a/%2e%2e/b', '/a/%2E%2e/b', '/%2e%2e%2fetc', '/a%2fb', '/a%5cb', '/a%00b', '/a\\..\\b', '/.env', '/a/.git/config', '/%2egit/config'])(
+  it.each(['/../etc/passwd', '/a/%2e%2e/b', '/a/%2E%2e/b', '/%2e%2e%2fetc', '/a%2fb', '/a%5cb', '/a%00b', '/a\\..\\b'])(
     'refuses %s',
     (raw) => expect(safeSegments(raw)).toBe(403),
   );
+
+  it.each(['/.env', '/a/.git/config', '/%2egit/config'])('answers the dotfile %s as absent', (raw) => expect(safeSegments(raw)).toBe(404));
 
   it('answers 400 for malformed percent-encoding', () => expect(safeSegments('/%E0%A4%A')).toBe(400));
 });
