@@ -69,3 +69,32 @@ describe('resolveProxyConfig', () => {
     await expect(resolveProxyConfig(['--config', 'p.json'], dir)).rejects.toThrow(/routes\[0\] \(config file\): upstream "b" is not one of the upstreams \(a\)/);
   });
 });
+
+describe('strict config keys', () => {
+  const withFile = async (spec: object) => {
+    const dir = temp();
+    writeFileSync(join(dir, 'p.json'), JSON.stringify(spec));
+    return resolveProxyConfig(['--config', 'p.json'], dir).catch((e: unknown) => e as ProxySettingError);
+  };
+
+  it('refuses an unknown route key with its path and the nearest valid key', async () => {
+    const err = (await withFile({ upstreams: { a: ['unix:/a'] }, routes: [{ prefix: '/x', upstream: 'a' }, { prefix: '/', upstream: 'a', upstreem: 'a' }] })) as ProxySettingError;
+    expect(err).toBeInstanceOf(ProxySettingError);
+    expect(err.exitCode).toBe(2);
+    expect(err.code).toBe('ERR_PROXY_CONFIG_FILE');
+    expect(err.message).toMatch(/^Config file p\.json: routes\[1\]\.upstreem is not a key of a route; did you mean upstream\?/);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('refuses cache as not supported yet rather than serving uncached in silence', async () => {
+    const err = (await withFile({ upstreams: { a: ['unix:/a'] }, routes: [{ prefix: '/', upstream: 'a', cache: true }] })) as ProxySettingError;
+    expect(err.message).toMatch(/routes\[0\]\.cache is not supported yet/);
+  });
+
+  it('refuses an unknown key in a static mount object, and a route that is not an object', async () => {
+    const dir = temp();
+    const err = (await withFile({ static: [{ prefix: '/a', dir, dri: dir }] })) as ProxySettingError;
+    expect(err.message).toMatch(/static\[0\]\.dri is not a key of a static mount; did you mean dir\?/);
+    expect(((await withFile({ upstreams: { a: ['unix:/a'] }, routes: ['/'] })) as Error).message).toMatch(/routes\[0\] \(config file\): expected \{ prefix, upstream \}/);
+  });
+});

@@ -6,6 +6,15 @@ import { loadConfigFile, type ConfigFileShape } from './config-file.js';
 import { PROXY_SETTING_KEYS, PROXY_SETTINGS, type ProxySettingKey, type ProxySettings, type ProxySettingSpec } from './definitions.js';
 import { nearest } from './nearest.js';
 import { parseProxyArgs } from './parse-args.js';
+import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
+
+/** The keys of a route object in a config file. */
+export const ROUTE_KEYS: KeySet = {
+  name: 'a route',
+  keys: ['prefix', 'upstream'],
+  pending: { cache: 'the proxy cache is planned in issue #16 and not built; a route with cache would be served uncached' },
+};
+const STATIC_MOUNT_KEYS: KeySet = { name: 'a static mount', keys: ['prefix', 'dir'] };
 
 /** A path prefix and what serves it; the longest matching prefix wins, as an nginx prefix location. */
 export type Route =
@@ -60,7 +69,7 @@ function normalisePrefix(prefix: unknown, where: string): string {
   return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
 }
 
-function staticRoute(entry: unknown, base: string, where: string): Route {
+function staticRoute(entry: unknown, base: string, where: string, strict?: { path: string; file: string }): Route {
   let prefix: unknown;
   let dir: unknown;
   if (typeof entry === 'string') {
@@ -68,6 +77,7 @@ function staticRoute(entry: unknown, base: string, where: string): Route {
     if (eq < 0) bad(where, `expected /PREFIX=DIR, got "${entry}"`);
     [prefix, dir] = [entry.slice(0, eq), entry.slice(eq + 1)];
   } else if (entry && typeof entry === 'object') {
+    if (strict) refuseUnknownKeys(entry, STATIC_MOUNT_KEYS, strict.path, strict.file);
     ({ prefix, dir } = entry as { prefix?: unknown; dir?: unknown });
   }
   if (typeof dir !== 'string' || dir === '') bad(where, `expected /PREFIX=DIR or { prefix, dir }, got ${JSON.stringify(entry)}`);
@@ -128,8 +138,10 @@ export async function resolveProxyConfig(argv: readonly string[], cwd = process.
   if (file.routes !== undefined) {
     if (!Array.isArray(file.routes)) bad('routes (config file)', 'expected [{ prefix, upstream }, ...]');
     for (const [i, r] of (file.routes as unknown[]).entries()) {
-      const { prefix, upstream } = (r ?? {}) as { prefix?: unknown; upstream?: unknown };
       const where = `routes[${i}] (config file)`;
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) bad(where, `expected { prefix, upstream }, got ${JSON.stringify(r)}`);
+      refuseUnknownKeys(r, ROUTE_KEYS, `routes[${i}]`, `Config file ${configPath}`);
+      const { prefix, upstream } = r as { prefix?: unknown; upstream?: unknown };
       if (typeof upstream !== 'string' || !upstreams.has(upstream)) {
         bad(where, `upstream ${JSON.stringify(upstream)} is not one of the upstreams (${[...upstreams.keys()].join(', ') || 'none defined'})`);
       }
@@ -139,7 +151,7 @@ export async function resolveProxyConfig(argv: readonly string[], cwd = process.
   // --static on the command line replaces the file's mounts, as every repeatable flag does.
   if (file.static !== undefined && !values.static) {
     if (!Array.isArray(file.static)) bad('static (config file)', 'expected ["/PREFIX=DIR" | { prefix, dir }, ...]');
-    for (const entry of file.static as unknown[]) routes.push(staticRoute(entry, fileBase, 'static (config file)'));
+    for (const [i, entry] of (file.static as unknown[]).entries()) routes.push(staticRoute(entry, fileBase, 'static (config file)', { path: `static[${i}]`, file: `Config file ${configPath}` }));
   }
   for (const entry of values.static ?? []) routes.push(staticRoute(entry, cwd, '--static'));
   if (upstreams.has('default') && !routes.some((r) => r.prefix === '/')) routes.push({ prefix: '/', kind: 'upstream', upstream: 'default' });
