@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ProxySettingError } from '../errors.js';
+import { routeTraffic, TRAFFIC_ROUTE_KEYS, type RouteTraffic } from '../traffic/route-config.js';
 import { parseListen, parseServer, type ListenSpec, type ServerAddress } from './addresses.js';
 import { loadConfigFile, type ConfigFileShape } from './config-file.js';
 import { PROXY_SETTING_KEYS, PROXY_SETTINGS, type ProxySettingKey, type ProxySettings, type ProxySettingSpec } from './definitions.js';
@@ -11,14 +12,14 @@ import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
 /** The keys of a route object in a config file. */
 export const ROUTE_KEYS: KeySet = {
   name: 'a route',
-  keys: ['prefix', 'upstream'],
+  keys: ['prefix', 'upstream', ...TRAFFIC_ROUTE_KEYS],
   pending: { cache: 'the proxy cache is planned in issue #16 and not built; a route with cache would be served uncached' },
 };
 const STATIC_MOUNT_KEYS: KeySet = { name: 'a static mount', keys: ['prefix', 'dir'] };
 
 /** A path prefix and what serves it; the longest matching prefix wins, as an nginx prefix location. */
 export type Route =
-  | { readonly prefix: string; readonly kind: 'upstream'; readonly upstream: string }
+  | { readonly prefix: string; readonly kind: 'upstream'; readonly upstream: string; readonly traffic?: RouteTraffic }
   | { readonly prefix: string; readonly kind: 'static'; readonly dir: string };
 
 /** Everything the proxy runs from, checked and normalised; rebuilt whole on SIGHUP. */
@@ -145,7 +146,8 @@ export async function resolveProxyConfig(argv: readonly string[], cwd = process.
       if (typeof upstream !== 'string' || !upstreams.has(upstream)) {
         bad(where, `upstream ${JSON.stringify(upstream)} is not one of the upstreams (${[...upstreams.keys()].join(', ') || 'none defined'})`);
       }
-      routes.push({ prefix: normalisePrefix(prefix, where), kind: 'upstream', upstream });
+      const traffic = routeTraffic(r as Record<string, unknown>, { path: `routes[${i}]`, where: `Config file ${configPath}`, baseDir: fileBase });
+      routes.push({ prefix: normalisePrefix(prefix, where), kind: 'upstream', upstream, ...(traffic ? { traffic } : {}) });
     }
   }
   // --static on the command line replaces the file's mounts, as every repeatable flag does.
