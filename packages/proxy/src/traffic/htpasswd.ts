@@ -3,6 +3,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { stat, readFile } from 'node:fs/promises';
 import aprMd5 from 'apache-md5';
 import bcrypt from 'bcryptjs';
+import { ProxySettingError } from '../errors.js';
 
 /** One user's stored password, checked in the scheme its prefix names. */
 type Verifier = (password: string) => Promise<boolean>;
@@ -55,8 +56,12 @@ export function verifierFor(hash: string): Verifier | string {
   return 'the hash is none of bcrypt ($2y$), $apr1$, {SHA}, {SSHA} or {PLAIN}; write it with htpasswd -B';
 }
 
-export class HtpasswdError extends Error {
-  readonly code = 'ERR_PROXY_HTPASSWD';
+/** An htpasswd file that cannot be read or holds a line the proxy cannot check: a config error (exit 2). */
+export class HtpasswdError extends ProxySettingError {
+  constructor(message: string) {
+    super(message, 'ERR_PROXY_CONFIG_FILE');
+    this.name = 'HtpasswdError';
+  }
 }
 
 /**
