@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -159,6 +160,19 @@ describe('auth (nginx auth_basic)', () => {
     expect(stripped.status).toBe(200);
     expect((JSON.parse(stripped.body) as { headers: Record<string, string> }).headers).not.toHaveProperty('authorization');
     await proxy.proc.waitFor(/"GET \/staff HTTP\/1\.1" 401/);
+  });
+
+  it('HUP re-reads the htpasswd file; one that breaks is reported and the running users kept', async () => {
+    const { proxy, up } = await proxyWith([{ prefix: '/staff', upstream: 'app', auth: 'users' }]);
+    expect((await get(proxy, '/staff', { authorization: basic('carol:tea') })).status).toBe(401);
+    writeFileSync(join(up.dir, 'users'), `${USERS}carol:{SHA}${createHash('sha1').update('tea').digest('base64')}\n`);
+    proxy.proc.signal('SIGHUP');
+    await proxy.proc.waitFor(/Reloaded configuration/);
+    expect((await get(proxy, '/staff', { authorization: basic('carol:tea') })).status).toBe(200);
+    writeFileSync(join(up.dir, 'users'), 'carol:$6$salt$hash\n');
+    proxy.proc.signal('SIGHUP');
+    await proxy.proc.waitFor(/Reload failed, keeping the running configuration: .*routes\[0\]\.auth .*users line 1 \(user "carol"\): crypt\(3\)/);
+    expect((await get(proxy, '/staff', { authorization: basic('alice:wonderland') })).status).toBe(200);
   });
 
   it('attack: wrong passwords, unknown users, malformed credentials and an oversized header never pass', async () => {
