@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectNodicorn, detectProxy } from './detect.mjs';
-import { GZIP_LEVEL, nginxConf } from './nginx.mjs';
+import { GZIP_LEVEL, LIMITED, nginxConf } from './nginx.mjs';
 import { freePort, start, stop, waitReady } from './proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -81,13 +81,18 @@ async function backend(dir) {
   return { p, sock };
 }
 
+/** The proxy's config file: the rate-limited route nginx has too (routes are config-file only). */
+export const proxyConfig = () => ({
+  routes: [{ prefix: LIMITED.prefix, upstream: 'default', limitReq: { rate: LIMITED.rate, burst: LIMITED.burst, nodelay: true } }],
+});
+
 /** Flag names must match `nodicorn proxy --help`; detectProxy checks them before this runs. */
-export function proxyArgs({ port, tlsPort, cert, key, staticRoot, sock }) {
+export function proxyArgs({ port, tlsPort, cert, key, staticRoot, sock, config }) {
   // The access log stays on, as nginx's does in its contender: both pay for the same work. gzip is on
   // for both at the same level (GZIP_LEVEL); only proxy-gzip's requests accept it.
   return [NODICORN_BIN, 'proxy', '--listen', `http://127.0.0.1:${port}`, '--listen', `https://127.0.0.1:${tlsPort}`,
     '--tls-cert', cert, '--tls-key', key, '--static', `/static=${join(staticRoot, 'static')}`, '--upstream', `unix:${sock}`,
-    '--access-log', join(dirname(sock), 'proxy-access.log'), '--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)];
+    '--access-log', join(dirname(sock), 'proxy-access.log'), ...(config ? ['--config', config] : []), '--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)];
 }
 
 function proxied(id, label, launch) {
@@ -149,7 +154,11 @@ export function contenders(found) {
     }));
   }
   if (found.proxy.ok) {
-    list.push(proxied('nodicorn-proxy', 'nodicorn proxy → nodicorn', (o) => start(process.execPath, proxyArgs(o))));
+    list.push(proxied('nodicorn-proxy', 'nodicorn proxy → nodicorn', (o) => {
+      const config = join(o.dir, 'proxy.json');
+      writeFileSync(config, JSON.stringify(proxyConfig()));
+      return start(process.execPath, proxyArgs({ ...o, config }));
+    }));
   }
   return new Map(list.map((c) => [c.id, c]));
 }

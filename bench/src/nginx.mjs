@@ -4,6 +4,20 @@
 export const GZIP_LEVEL = 1;
 
 /**
+ * The rate-limited route both proxies get (proxy-ratelimited): a limit far above what wrk reaches
+ * here, so nearly every request passes and the row measures what the limiter costs per request.
+ */
+export const LIMITED = { prefix: '/limited', rate: '100000r/s', burst: 1000 };
+
+const PROXY_PASS = `proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;`;
+
+/**
  * nginx.conf for one run: HTTP and HTTPS listeners on 127.0.0.1, `/static/` from `staticRoot`,
  * everything else to the app on a Unix socket over kept-alive upstream connections (the
  * configuration `nodicorn deploy nginx` is meant to write).
@@ -28,6 +42,7 @@ http {
   gzip_min_length 256;
   gzip_types text/plain text/css application/json application/javascript application/xml image/svg+xml;
   gzip_vary on;
+  limit_req_zone $binary_remote_addr zone=limited:10m rate=${LIMITED.rate};
   upstream app {
     server unix:${upstreamSocket};
     keepalive 32;
@@ -41,14 +56,12 @@ http {
     location /static/ {
       root ${staticRoot};
     }
+    location ${LIMITED.prefix} {
+      limit_req zone=limited burst=${LIMITED.burst} nodelay;
+      ${PROXY_PASS}
+    }
     location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
+      ${PROXY_PASS}
     }
   }
 }

@@ -1,7 +1,7 @@
 // What is measured: the scenarios, their contenders and baselines, and how rows and targets are
 // derived from the raw samples. Pure: the loops that produce samples live in runners.mjs.
 import { STATIC_PATH } from './fixtures.mjs';
-import { GZIP_LEVEL } from './nginx.mjs';
+import { GZIP_LEVEL, LIMITED } from './nginx.mjs';
 import { median, medianRatio, ratio, ratioSpread, summarizeLoad, total, verdict } from './stats.mjs';
 
 const isNodicornServer = (id) => id === 'nodicorn' || (id.startsWith('nodicorn-') && id !== 'nodicorn-proxy');
@@ -38,6 +38,7 @@ export const PROXY_SCENARIOS = [
   { id: 'proxy-tls', title: 'Proxy: TLS', about: 'As plain, over HTTPS (RSA 2048 self-signed, kept-alive so handshakes amortise).', load: { via: 'https', path: '/', connections: 50 }, baseline: 'nginx' },
   { id: 'proxy-h2', title: 'Proxy: HTTP/2', about: 'GET / over HTTP/2 with h2load: 10 TLS connections × 10 concurrent streams (100 in flight), same upstream; nginx with `listen … ssl http2`. h2load reports no percentiles, so p50/p99 are blank.', load: { via: 'https', path: '/', connections: 10, streams: 10, tool: 'h2load' }, baseline: 'nginx' },
   { id: 'proxy-gzip', title: 'Proxy: gzip of a 50 KB JSON', about: `GET /json50k (application/json, ~50 KB) proxied with \`Accept-Encoding: gzip\`, compressed on the fly by the proxy at gzip level ${GZIP_LEVEL} (nginx: \`gzip on; gzip_comp_level ${GZIP_LEVEL}\`), 50 kept-alive connections.`, load: { via: 'http', path: '/json50k', connections: 50, headers: { 'Accept-Encoding': 'gzip' } }, baseline: 'nginx' },
+  { id: 'proxy-ratelimited', title: 'Proxy: rate-limited route', about: `GET ${LIMITED.prefix} through a route limited to ${LIMITED.rate} burst ${LIMITED.burst} nodelay per client address (nginx: \`limit_req_zone $binary_remote_addr … rate=${LIMITED.rate}; limit_req … burst=${LIMITED.burst} nodelay\`): a limit wrk never reaches, so the row is plain forwarding plus what the limiter costs. 50 kept-alive connections.`, load: { via: 'http', path: LIMITED.prefix, connections: 50 }, baseline: 'nginx' },
   { id: 'proxy-static', title: 'Proxy: 5 KB static file', about: `GET ${STATIC_PATH} served by the proxy itself from disk, 50 kept-alive connections.`, load: { via: 'http', path: STATIC_PATH, connections: 50 }, baseline: 'nginx' },
 ];
 

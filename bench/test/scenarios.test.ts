@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectNodicorn, detectProxy } from '../src/detect.mjs';
-import { proxyArgs } from '../src/contenders.mjs';
-import { GZIP_LEVEL, nginxConf } from '../src/nginx.mjs';
+import { proxyArgs, proxyConfig } from '../src/contenders.mjs';
+import { GZIP_LEVEL, LIMITED, nginxConf } from '../src/nginx.mjs';
 import { frameworkScenarios, frameworksTable, mixedBaseline, targets } from '../src/scenarios.mjs';
 
 describe('detectNodicorn', () => {
@@ -51,6 +51,13 @@ describe('nginxConf', () => {
     expect(conf).toContain(`gzip_comp_level ${GZIP_LEVEL};`);
     const args = proxyArgs({ port: 1, tlsPort: 2, cert: 'c', key: 'k', staticRoot: '/t', sock: '/t/app.sock' });
     expect(args.slice(args.indexOf('--gzip'))).toEqual(['--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)]);
+  });
+  it('limits the proxy-ratelimited route the same way in both proxies', () => {
+    expect(conf).toContain(`limit_req_zone $binary_remote_addr zone=limited:10m rate=${LIMITED.rate};`);
+    expect(conf).toContain(`location ${LIMITED.prefix} {\n      limit_req zone=limited burst=${LIMITED.burst} nodelay;\n      proxy_pass http://app;`);
+    expect(proxyConfig().routes).toEqual([{ prefix: LIMITED.prefix, upstream: 'default', limitReq: { rate: LIMITED.rate, burst: LIMITED.burst, nodelay: true } }]);
+    const args = proxyArgs({ port: 1, tlsPort: 2, cert: 'c', key: 'k', staticRoot: '/t', sock: '/t/app.sock', config: '/t/proxy.json' });
+    expect(args.slice(args.indexOf('--config'), args.indexOf('--config') + 2)).toEqual(['--config', '/t/proxy.json']);
   });
 });
 

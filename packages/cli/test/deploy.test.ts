@@ -44,12 +44,20 @@ function makeStack(dir: string, httpsPort: number, httpPort: number, proxyExtra:
   writeFileSync(join(dir, 'src/app.mjs'), APP);
   writeFileSync(join(dir, 'public/hello.txt'), 'static hello\n');
   writeFileSync(join(dir, 'public/.secret'), 'no');
+  writeFileSync(join(dir, 'users'), 'staff:{PLAIN}letmein\n');
   const stack = {
     name: 'e2e',
     servers: { web: { app: 'src/app.mjs:app', workers: 1 } },
     proxy: {
       listen: [`https://127.0.0.1:${httpsPort}`, `http://127.0.0.1:${httpPort}`],
-      routes: [{ prefix: '/', upstream: 'web' }],
+      routes: [
+        { prefix: '/', upstream: 'web' },
+        // Traffic control, so nginx -t checks every directive deploy writes for it.
+        { prefix: '/limited', upstream: 'web', limitReq: { rate: '100r/s', burst: 10, nodelay: true, key: 'header:X-Api-Key', status: 429 }, limitConn: { max: 10, key: 'route' } },
+        { prefix: '/delayed', upstream: 'web', limitReq: { rate: '30r/m', burst: 5, delay: 2 }, limitConn: { max: 2, status: 429 } },
+        { prefix: '/private', upstream: 'web', allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['all'] },
+        { prefix: '/staff', upstream: 'web', auth: { file: 'users', realm: 'Staff', forward: false } },
+      ],
       static: ['/assets=public'],
       ...proxyExtra,
     },
@@ -145,6 +153,13 @@ describe('nodicorn deploy nginx, for real', () => {
     expect(file.headers['content-type']).toMatch(/^text\/plain/);
     expect((await httpsGet(httpsPort, '/assets/.secret', ca)).status).toBe(404);
     expect((await httpsGet(httpsPort, '/assets', ca)).status).toBe(301);
+
+    // The routes' traffic control, as nginx enforces what deploy wrote.
+    expect((await httpsGet(httpsPort, '/private/x', ca)).status).toBe(403);
+    const challenge = await httpsGet(httpsPort, '/staff', ca);
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers['www-authenticate']).toBe('Basic realm="Staff"');
+    expect((await httpsGet(httpsPort, '/limited', ca)).status).toBe(200);
   });
 });
 

@@ -7,3 +7,5 @@ export { ProxyApp, type ProxyAppDeps } from './proxy-app.js';
 export { runProxy, type RunningProxy } from './server/run-proxy.js';
 export { createLogger, type ProxyLogger } from './logging/error-log.js';
 export { AccessLogWriter, formatAccessLine } from './logging/access-log.js';
+export { routeTraffic, type RouteTraffic, type LimitKey, type LimitReqConfig, type LimitConnConfig, type AuthConfig } from './traffic/route-config.js';
+export type { AccessRule } from './traffic/access-list.js';

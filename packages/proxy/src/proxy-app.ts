@@ -12,9 +12,11 @@ import { fieldCount, isHttp2, requestHost } from './http2/request.js';
 import { formatAccessLine, type AccessLogWriter, type Exchange } from './logging/access-log.js';
 import type { ProxyConfig } from './settings/resolve.js';
 import { StaticMount } from './static/serve-static.js';
+import { clientAddress, type TrustMatcher } from './traffic/client-address.js';
+import { RouteGuard, type Passage } from './traffic/route-guard.js';
 import { UpstreamGroup } from './upstream/group.js';
 
-type Target = { readonly prefix: string; readonly group: UpstreamGroup; readonly mount?: undefined } | { readonly prefix: string; readonly mount: StaticMount; readonly group?: undefined };
+type Target = { readonly prefix: string; readonly group: UpstreamGroup; readonly guard: RouteGuard | null; readonly mount?: undefined } | { readonly prefix: string; readonly mount: StaticMount; readonly group?: undefined };
 
 /** Everything a request reads, built whole from one config and swapped whole on reload. */
 interface Runtime {
@@ -23,6 +25,8 @@ interface Runtime {
   readonly groups: readonly UpstreamGroup[];
   readonly env: ForwardEnv;
   readonly serverNames: readonly string[];
+  /** --trusted-proxies, for the client address access rules and limits see; null trusts none. */
+  readonly trust: TrustMatcher | null;
 }
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
@@ -45,7 +49,11 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, 
   const compression = s.gzip
     ? new Compression({ types: s.gzipTypes, minLength: s.gzipMinLength, levels: { gzip: s.gzipCompLevel, brotli: s.brotliCompLevel, zstd: s.zstdCompLevel } })
     : null;
-  const targets = config.routes.map((r): Target => (r.kind === 'static' ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir, compression) } : { prefix: r.prefix, group: groups.get(r.upstream)! }));
+  const targets = config.routes.map((r): Target =>
+    r.kind === 'static'
+      ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir, compression) }
+      : { prefix: r.prefix, group: groups.get(r.upstream)!, guard: r.traffic ? new RouteGuard(r.prefix, r.traffic, errorLog) : null },
+  );
   const trustList = s.trustedProxies.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
   const matches = trustList.length ? proxyaddr.compile(trustList) : null;
   return {
@@ -53,6 +61,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, 
     targets,
     groups: [...groups.values()],
     serverNames: s.serverName.map((n) => n.toLowerCase()),
+    trust: matches,
     env: {
       maxBody: s.maxBody,
       requestBuffering: s.requestBuffering,
@@ -60,7 +69,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, 
       bufferSize: s.bufferSize,
       maxTempFileSize: s.maxTempFileSize,
       trusted: matches ? (a) => a !== '' && matches(a, 0) : () => false,
-      clientAddress: matches ? (req) => proxyaddr(req, matches) : (req) => req.socket.remoteAddress ?? '',
+      clientAddress: (req) => clientAddress(req, matches),
       defaultHost: s.serverName[0] ?? 'localhost',
       compression,
       errorLog,
@@ -189,7 +198,17 @@ export class ProxyApp {
     if (target === null) return sendError(res, 400);
     const extra = encrypted && rt.config.settings.hsts && !LOOPBACK_HOST.test(hostName(req)) ? HSTS : NONE;
     if (!target) return sendError(res, 404);
-    if (target.group) return forward(req, res, ex, target.group, rt.env, extra);
+    if (target.group) {
+      const { group, guard } = target;
+      if (!guard) return forward(req, res, ex, group, rt.env, extra);
+      return guard.admit({
+        req,
+        client: clientAddress(req, rt.trust),
+        onEnd: (fn) => res.once('close', fn),
+        pass: () => forward(req, res, ex, group, rt.env, extra, guard.dropsAuthorization),
+        refuse: (status, headers) => sendError(res, status, { headers }),
+      } satisfies Passage);
+    }
     if (!pathname.startsWith(target.prefix)) return sendError(res, 404);
     target.mount.serve(req, res, pathname, q < 0 ? '' : url.slice(q), extra, ex);
   }
@@ -222,7 +241,19 @@ export class ProxyApp {
     const target = route(rt.targets, q < 0 ? url : url.slice(0, q));
     if (target === null) return rejectUpgrade(socket, 400, 'Bad Request');
     if (!target?.group) return rejectUpgrade(socket, 404, 'Not Found');
-    forwardWebSocket(req, socket, head, target.group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost }, rt.config.settings.websocketTimeout * 1000, this.tunnels, target.group.sticky || target.group.balance === 'ip_hash' ? { clientAddress: rt.env.clientAddress(req), cookie: req.headers.cookie } : undefined);
+    const { group, guard } = target;
+    const tunnel = () =>
+      forwardWebSocket(req, socket, head, group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost, dropAuthorization: guard?.dropsAuthorization }, rt.config.settings.websocketTimeout * 1000, this.tunnels, group.sticky || group.balance === 'ip_hash' ? { clientAddress: rt.env.clientAddress(req), cookie: req.headers.cookie } : undefined);
+    if (!guard) return tunnel();
+    // An upgrade is a request like any other to the route's limits and access rules (nginx runs the
+    // same phases before proxy_pass); limit_conn holds its count while the tunnel is open.
+    guard.admit({
+      req,
+      client: clientAddress(req, rt.trust),
+      onEnd: (fn) => socket.once('close', fn),
+      pass: tunnel,
+      refuse: (status, headers) => rejectUpgrade(socket, status, STATUS_CODES[status] ?? 'Error', headers),
+    });
   };
 
   /**

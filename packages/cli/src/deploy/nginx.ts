@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { LimitKey, RouteTraffic } from '@nodicorn/proxy';
 import { DeployError } from './options.js';
 import type { UpstreamSpec } from '@nodicorn/proxy';
 import type { DeployPlan, Listener, PlannedProxy } from './plan.js';
@@ -72,12 +73,10 @@ function upstreamBlocks(plan: DeployPlan): string[] {
   })];
 }
 
-function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
-  const map = `$${ident(plan.name)}_connection_upgrade`;
+/** The request headers nginx sets upstream; a location that sets one more must repeat them all (nginx does not merge). */
+function forwardingHeaders(plan: DeployPlan): string[] {
   const hostVar = `$${ident(plan.name)}_forwarded_host`;
   return [
-    '# Forwarding, as nodicorn expects from a trusted proxy on its Unix socket (always trusted).',
-    'proxy_http_version 1.1;',
     `proxy_set_header Host ${hostVar};`,
     'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
@@ -85,7 +84,15 @@ function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
     'proxy_set_header X-Real-IP $remote_addr;',
     'proxy_set_header Forwarded "";',
     'proxy_set_header Upgrade $http_upgrade;',
-    `proxy_set_header Connection ${map};`,
+    `proxy_set_header Connection $${ident(plan.name)}_connection_upgrade;`,
+  ];
+}
+
+function proxyDirectives(plan: DeployPlan, proxy: PlannedProxy): string[] {
+  return [
+    '# Forwarding, as nodicorn expects from a trusted proxy on its Unix socket (always trusted).',
+    'proxy_http_version 1.1;',
+    ...forwardingHeaders(plan),
     'proxy_redirect off;',
     `proxy_connect_timeout ${seconds(proxy.connectTimeout)};`,
     `proxy_send_timeout ${seconds(proxy.readTimeout)};`,
@@ -125,20 +132,60 @@ function gzipDirectives(gzip: NonNullable<PlannedProxy['gzip']>): string[] {
   ];
 }
 
+/** nginx's variable for a limit key: the client address in binary (as nginx's docs advise), a header, or one key for the route. */
+function zoneKey(key: LimitKey): string {
+  if (key.kind === 'addr') return '$binary_remote_addr';
+  if (key.kind === 'header') return `$http_${key.name.replace(/-/g, '_')}`;
+  return '$server_name';
+}
+
+const zoneName = (plan: DeployPlan, kind: 'req' | 'conn', prefix: string) => `${ident(plan.name)}_${kind}${prefix === '/' ? '_root' : ident(prefix)}`;
+
+/**
+ * One zone per limited route, at http{} level. 10m holds about 160,000 addresses (nginx's figure),
+ * the order of the proxy's 100,000 keys per route.
+ */
+function limitZones(plan: DeployPlan, proxy: PlannedProxy): string[] {
+  const out: string[] = [];
+  for (const r of proxy.routes) {
+    const t = r.traffic;
+    if (t?.limitReq) out.push(`limit_req_zone ${zoneKey(t.limitReq.key)} zone=${zoneName(plan, 'req', r.prefix)}:10m rate=${t.limitReq.rateText};`);
+    if (t?.limitConn) out.push(`limit_conn_zone ${zoneKey(t.limitConn.key)} zone=${zoneName(plan, 'conn', r.prefix)}:10m;`);
+  }
+  return out.length ? [['# Rate and connection limits, one zone per route (the proxy\'s limitReq / limitConn).', ...out].join('\n')] : [];
+}
+
+/** A route's limits, access rules and auth in the location, in the order nginx applies them. */
+function trafficDirectives(plan: DeployPlan, prefix: string, t: RouteTraffic): string[] {
+  const out: string[] = [];
+  if (t.limitReq) {
+    const l = t.limitReq;
+    const mode = l.nodelay ? ' nodelay' : l.delay > 0 ? ` delay=${l.delay}` : '';
+    out.push(`limit_req zone=${zoneName(plan, 'req', prefix)}${l.burst ? ` burst=${l.burst}` : ''}${mode};`, `limit_req_status ${l.status};`);
+  }
+  if (t.limitConn) out.push(`limit_conn ${zoneName(plan, 'conn', prefix)} ${t.limitConn.max};`, `limit_conn_status ${t.limitConn.status};`);
+  for (const rule of t.access) out.push(`${rule.action} ${rule.address};`);
+  if (t.auth) {
+    out.push(`auth_basic "${t.auth.realm}";`, `auth_basic_user_file ${t.auth.file};`);
+    if (!t.auth.forward) out.push('# The credentials stay here (auth.forward false); the other headers are repeated because nginx does not merge proxy_set_header.', ...forwardingHeaders(plan), 'proxy_set_header Authorization "";');
+  }
+  return out;
+}
+
 function locations(plan: DeployPlan, proxy: PlannedProxy): string[] {
   const unitOf = new Map([...plan.servers.map((s) => [s.name, s.unit] as const), ...proxy.remotes.map((r) => [r.name, remoteUnit(plan, r.name)] as const)]);
   const entries = [
-    ...proxy.statics.map((s) => ({ prefix: s.prefix, kind: 'static' as const, dir: s.dir, server: '' })),
-    ...proxy.routes.map((r) => ({ prefix: r.prefix, kind: 'route' as const, dir: '', server: r.server })),
+    ...proxy.statics.map((s) => ({ prefix: s.prefix, kind: 'static' as const, dir: s.dir, server: '', traffic: null })),
+    ...proxy.routes.map((r) => ({ prefix: r.prefix, kind: 'route' as const, dir: '', server: r.server, traffic: r.traffic })),
   ].sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
   const out: string[] = [];
   for (const e of entries) {
     // The proxy matches whole path segments: /api serves /api and /api/..., never /apis.
     const block = e.prefix === '/' ? 'location /' : `location ^~ ${e.prefix}/`;
     if (e.kind === 'route') {
-      const pass = `proxy_pass http://${unitOf.get(e.server)};`;
-      if (e.prefix !== '/') out.push(`location = ${e.prefix} {\n    ${pass}\n}`);
-      out.push(`${block} {\n    ${pass}\n}`);
+      const body = [...(e.traffic ? trafficDirectives(plan, e.prefix, e.traffic) : []), `proxy_pass http://${unitOf.get(e.server)};`].map((l) => `    ${l}`).join('\n');
+      if (e.prefix !== '/') out.push(`location = ${e.prefix} {\n${body}\n}`);
+      out.push(`${block} {\n${body}\n}`);
     } else {
       const dir = e.dir.endsWith('/') ? e.dir : `${e.dir}/`;
       if (e.prefix !== '/') out.push(`location = ${e.prefix} {\n    return 301 ${e.prefix}/;\n}`);
@@ -197,6 +244,7 @@ export function renderNginxSite(plan: DeployPlan): string {
     ].join('\n'),
   );
   parts.push(...upstreamBlocks(plan));
+  parts.push(...limitZones(plan, proxy));
 
   if (https.length > 0 && http.length > 0) {
     const port = https[0]!.port;

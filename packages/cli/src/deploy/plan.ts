@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { PROXY_SETTINGS, ProxySettingError, upstreamSpec, type ProxySettingKey, type ProxySettings, type UpstreamSpec } from '@nodicorn/proxy';
+import { PROXY_SETTINGS, ProxySettingError, routeTraffic, upstreamSpec, type ProxySettingKey, type ProxySettings, type RouteTraffic, type UpstreamSpec } from '@nodicorn/proxy';
 import type { Settings } from '@nodicorn/server';
 import type { Stack } from '../stack/stack-file.js';
 import { DeployError, type DeployOptions } from './options.js';
@@ -38,7 +38,8 @@ export interface Listener {
 export interface PlannedProxy {
   readonly listeners: readonly Listener[];
   readonly serverNames: readonly string[];
-  readonly routes: readonly { readonly prefix: string; readonly server: string }[];
+  /** Each route's traffic control (limits, allow/deny, auth) as the proxy reads it, auth files relocated; null for none. */
+  readonly routes: readonly { readonly prefix: string; readonly server: string; readonly traffic: RouteTraffic | null }[];
   /** Upstreams of servers on other hosts (`upstreams` in the stack's proxy), by name, as the proxy reads them. */
   readonly remotes: readonly { readonly name: string; readonly upstream: UpstreamSpec }[];
   /** Passive health, as nginx's `max_fails` / `fail_timeout` and the proxy's `--max-fails` / `--fail-timeout`. */
@@ -126,6 +127,21 @@ function bytes(value: unknown, fallback: number): number {
   return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
 }
 
+/**
+ * A route's traffic keys read by the proxy's own parser, so deploy refuses what the proxy would; the
+ * htpasswd file is checked where it is now and then moved with the prefix.
+ */
+function trafficOf(route: Record<string, unknown>, i: number, baseDir: string, relocate: (path: string) => string, where: string): RouteTraffic | null {
+  let traffic: RouteTraffic | null;
+  try {
+    traffic = routeTraffic(route, { path: `routes[${i}]`, where, baseDir });
+  } catch (err) {
+    if (err instanceof ProxySettingError) throw new DeployError('ERR_DEPLOY_STACK', err.message);
+    throw err;
+  }
+  return traffic?.auth ? { ...traffic, auth: { ...traffic.auth, file: relocate(traffic.auth.file) } } : traffic;
+}
+
 export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
   const prefix = options.prefix ?? stack.baseDir;
   const runDir = options.runDir ?? `/run/${stack.name}`;
@@ -161,9 +177,10 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     const listeners = (options.listen.length > 0 ? options.listen : asList(raw.listen ?? PROXY_DEFAULT_LISTEN)).map((l) =>
       parseListener(String(l), options.listen.length > 0 ? '--listen' : `${where} listen`),
     );
-    const routes = asList(raw.routes).map((r) => {
+    const rawRoutes = asList(raw.routes) as Record<string, unknown>[];
+    const routes = rawRoutes.map((r, i) => {
       const { prefix: p, upstream } = r as { prefix: string; upstream: string };
-      return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream };
+      return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream, traffic: trafficOf(r, i, stack.baseDir, relocate, where) };
     });
     const statics = asList(raw.static).map((e) => staticEntry(e, stack.baseDir, where)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) }));
     const serverNames = options.serverNames.length > 0 ? options.serverNames : (asList(raw.serverName) as string[]);
@@ -175,9 +192,9 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       .filter(([name]) => !socketOf.has(name))
       .map(([name, value]) => {
         try {
-          return { name, upstream: upstreamSpec(value, `upstream "${name}"`) };
+          return { name, upstream: upstreamSpec(value, `proxy.upstreams.${name}`, stack.file) };
         } catch (err) {
-          if (err instanceof ProxySettingError) throw new DeployError('ERR_DEPLOY_STACK', `${where}: ${err.message}`);
+          if (err instanceof ProxySettingError) throw new DeployError('ERR_DEPLOY_STACK', err.message);
           throw err;
         }
       });
@@ -185,7 +202,11 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       ...raw,
       listen: listeners.map((l) => `${l.scheme}://${isIP(l.host) === 6 ? `[${l.host}]` : l.host}:${l.port}`),
       upstreams: { ...(raw.upstreams as object | undefined), ...upstreams },
-      routes: routes.map((r) => ({ prefix: r.prefix, upstream: r.server })),
+      routes: routes.map((r, i) => {
+        const { auth: _auth, ...rest } = rawRoutes[i]!;
+        const auth = r.traffic?.auth;
+        return { ...rest, prefix: r.prefix, upstream: r.server, ...(auth ? { auth: { file: auth.file, realm: auth.realm, forward: auth.forward } } : {}) };
+      }),
       static: statics.map((s) => ({ prefix: s.prefix, dir: s.dir })),
       stateDir: `/var/lib/${stack.name}`,
     };

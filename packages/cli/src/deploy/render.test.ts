@@ -109,7 +109,7 @@ describe('renderNginxSite', () => {
     expect(site).toMatch(/location \/ \{\n\s+proxy_pass http:\/\/wide-web;/);
     await expect(stackOf({ name: 'bad', servers: { web: { app: 'a.mjs:app' } }, proxy: { routes: [{ prefix: '/x', upstream: 'nowhere' }] } })).rejects.toThrow(/goes to "nowhere", which is neither a server here nor one of the proxy's upstreams \(web\)/);
     const badAddress = await stackOf({ name: 'bad2', servers: { web: { app: 'a.mjs:app' } }, proxy: { upstreams: { api: ['http://10.0.0.5'] }, routes: [{ prefix: '/', upstream: 'api' }] } });
-    expect(() => planDeploy(badAddress, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/Invalid upstream "api"\[0\]: expected unix:PATH or HOST:PORT, got "http:\/\/10\.0\.0\.5"/);
+    expect(() => planDeploy(badAddress, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/Invalid proxy\.upstreams\.api\[0\] \(\S+\): expected unix:PATH or HOST:PORT, got "http:\/\/10\.0\.0\.5"/);
   });
 
   it("renders the proxy's balancing, weights, backups and down servers as nginx's, and says what only nginx Plus has", async () => {
@@ -138,7 +138,45 @@ describe('renderNginxSite', () => {
     expect(site).toContain('nginx Plus `sticky cookie srv expires=600s;`');
     expect(site).toContain('upstream lb-hashed {\n    ip_hash;\n    server 10.0.1.5:8000');
     const bad = await stackOf({ name: 'bad3', servers: { web: { app: 'a.mjs:app' } }, proxy: { upstreams: { api: { servers: ['10.0.0.5:8000'], balanse: 'least_conn' } }, routes: [{ prefix: '/', upstream: 'api' }] } });
-    expect(() => planDeploy(bad, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/Invalid upstream "api"\.balanse: unknown key; did you mean "balance"\?/);
+    expect(() => planDeploy(bad, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/proxy\.upstreams\.api\.balanse is not a key of an upstream; did you mean balance\?/);
+  });
+
+  it("renders each route's limits, allow/deny and auth as nginx directives, and keeps them in the proxy's config", async () => {
+    writeFileSync(join(dir, 'staff.htpasswd'), 'staff:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n');
+    const stack = await stackOf({
+      name: 'guarded',
+      servers: { web: { app: 'src/app.mjs:app' } },
+      proxy: {
+        routes: [
+          { prefix: '/', upstream: 'web', limitConn: { max: 100 } },
+          { prefix: '/api', upstream: 'web', limitReq: { rate: '5r/s', burst: 10, nodelay: true, key: 'header:X-Api-Key', status: 429 }, limitConn: { max: 4, key: 'route', status: 429 } },
+          { prefix: '/slow', upstream: 'web', limitReq: { rate: '30r/m', burst: 6, delay: 2 } },
+          { prefix: '/admin', upstream: 'web', access: [{ deny: '10.0.0.5' }, { allow: ['10.0.0.0/8', '2001:db8::/32'] }, { deny: 'all' }] },
+          { prefix: '/staff', upstream: 'web', allow: ['192.168.0.0/16'], deny: ['all'], auth: { file: 'staff.htpasswd', realm: 'Staff only', forward: false } },
+        ],
+      },
+    });
+    const plan = planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o', '--prefix', '/srv/g', '--listen', 'http://0.0.0.0:80']));
+    const site = renderNginxSite(plan);
+    expect(site).toContain('limit_req_zone $http_x_api_key zone=guarded_req_api:10m rate=5r/s;');
+    expect(site).toContain('limit_req_zone $binary_remote_addr zone=guarded_req_slow:10m rate=30r/m;');
+    expect(site).toContain('limit_conn_zone $server_name zone=guarded_conn_api:10m;');
+    expect(site).toContain('limit_conn_zone $binary_remote_addr zone=guarded_conn_root:10m;');
+    expect(site).toContain('location ^~ /api/ {\n        limit_req zone=guarded_req_api burst=10 nodelay;\n        limit_req_status 429;\n        limit_conn guarded_conn_api 4;\n        limit_conn_status 429;\n        proxy_pass http://guarded-web;');
+    expect(site).toContain('location = /api {\n        limit_req zone=guarded_req_api burst=10 nodelay;');
+    expect(site).toContain('limit_req zone=guarded_req_slow burst=6 delay=2;\n        limit_req_status 503;');
+    expect(site).toContain('location ^~ /admin/ {\n        deny 10.0.0.5;\n        allow 10.0.0.0/8;\n        allow 2001:db8::/32;\n        deny all;\n        proxy_pass');
+    // The htpasswd file moves with the prefix; forward: false drops Authorization, repeating the other headers.
+    expect(site).toContain('allow 192.168.0.0/16;\n        deny all;\n        auth_basic "Staff only";\n        auth_basic_user_file /srv/g/staff.htpasswd;');
+    const staff = site.slice(site.indexOf('location ^~ /staff/'));
+    expect(staff.slice(0, staff.indexOf('}'))).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;[\s\S]*proxy_set_header Authorization "";\n\s+proxy_pass/);
+    // Zones are declared once, however many locations use them.
+    expect(site.match(/zone=guarded_req_api:/g)).toHaveLength(1);
+    const proxyRoutes = plan.proxy!.config.routes as Record<string, unknown>[];
+    expect(proxyRoutes.find((r) => r.prefix === '/api')).toMatchObject({ limitReq: { rate: '5r/s', burst: 10 }, limitConn: { max: 4 } });
+    expect(proxyRoutes.find((r) => r.prefix === '/staff')).toMatchObject({ allow: ['192.168.0.0/16'], auth: { file: '/srv/g/staff.htpasswd', realm: 'Staff only', forward: false } });
+    const bad = await stackOf({ name: 'bad3', servers: { web: { app: 'a.mjs:app' } }, proxy: { routes: [{ prefix: '/', upstream: 'web', limitReq: { rate: '5r/s', brust: 1 } }] } });
+    expect(() => planDeploy(bad, options(['nginx', '--stack', 'x', '--out', 'o']))).toThrow(/routes\[0\]\.limitReq\.brust is not a key of limitReq; did you mean burst\?/);
   });
 
   it('has an upstream per socket, TLS, the redirect, the forwarding headers and every location', async () => {

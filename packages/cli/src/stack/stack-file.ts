@@ -119,6 +119,15 @@ export async function loadStack(path: string): Promise<Stack> {
       });
     }
     for (const key of ['tlsCert', 'tlsKey', 'stateDir']) if (typeof proxy[key] === 'string') proxy[key] = absolute(proxy[key] as string);
+    // A route's htpasswd file (auth: 'users' or { file: 'users' }) likewise.
+    if (Array.isArray(proxy.routes)) {
+      proxy.routes = (proxy.routes as unknown[]).map((route) => {
+        const auth = (route as { auth?: unknown } | null)?.auth;
+        if (typeof auth === 'string') return { ...(route as object), auth: absolute(auth) };
+        if (typeof auth === 'object' && auth !== null && typeof (auth as { file?: unknown }).file === 'string') return { ...(route as object), auth: { ...auth, file: absolute((auth as { file: string }).file) } };
+        return route;
+      });
+    }
   }
   return { name, file, baseDir, stateDir, servers, proxy, env: { NODICORN_STACK_NAME: name, NODICORN_STACK_DIR: stateDir } };
 }

@@ -73,9 +73,9 @@ type Body = Buffer | Readable | IncomingMessage | null;
  * buffering a body is read whole first (413 past max_body). Each attempt is an undici dispatch
  * with this object as its handler, the least machinery between the two sockets.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange, group: UpstreamGroup, env: ForwardEnv, extraHeaders: readonly string[]): void {
+export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange, group: UpstreamGroup, env: ForwardEnv, extraHeaders: readonly string[], dropAuthorization = false): void {
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  const headers = upstreamRequestHeaders(req, { proto, trusted: env.trusted, defaultHost: env.defaultHost });
+  const headers = upstreamRequestHeaders(req, { proto, trusted: env.trusted, defaultHost: env.defaultHost, dropAuthorization });
   if (isHttp2(req) ? !http2HasBody(req) : !hasBody(req)) {
     new Forwarding(req, res, ex, group, env, headers, null, extraHeaders).next();
     return;

@@ -30,6 +30,8 @@ export interface ForwardedFacts {
   readonly defaultHost: string;
   /** Keep Upgrade/Connection for a WebSocket handshake. */
   readonly upgrade?: boolean;
+  /** Leave the client's Authorization out (a route's `auth: { forward: false }`). */
+  readonly dropAuthorization?: boolean;
 }
 
 /**
@@ -59,6 +61,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, facts: ForwardedFac
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower.includes('_') || listed?.has(lower)) continue;
     if (lower === 'host') hasHost = true;
+    if (facts.dropAuthorization && lower === 'authorization') continue;
     // HTTP/2 may split Cookie into one field per crumb; HTTP/1.1 allows one Cookie field, so
     // they are joined with "; " before forwarding (RFC 9113 §8.2.3).
     if (lower === 'cookie' && h2) {

@@ -28,7 +28,7 @@ export const PROXY_SETTINGS = {
     flags: ['-c', '--config'],
     type: { ...optionalStringType, meta: 'FILE' },
     default: null,
-    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream }], static: [..] } plus any setting below by its config key.',
+    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream, limitReq, limitConn, allow, deny, auth }], static: [..] } plus any setting below by its config key.',
   }),
   listen: setting<string[]>({
     flags: ['-l', '--listen'],

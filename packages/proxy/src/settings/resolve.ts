@@ -1,16 +1,26 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ProxySettingError } from '../errors.js';
+import { routeTraffic, TRAFFIC_ROUTE_KEYS, type RouteTraffic } from '../traffic/route-config.js';
 import { parseListen, type ListenSpec } from './addresses.js';
 import { loadConfigFile, type ConfigFileShape } from './config-file.js';
 import { PROXY_SETTING_KEYS, PROXY_SETTINGS, type ProxySettingKey, type ProxySettings, type ProxySettingSpec } from './definitions.js';
 import { nearest } from './nearest.js';
 import { parseProxyArgs } from './parse-args.js';
 import { upstreamSpec, type UpstreamSpec } from './upstreams.js';
+import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
+
+/** The keys of a route object in a config file. */
+export const ROUTE_KEYS: KeySet = {
+  name: 'a route',
+  keys: ['prefix', 'upstream', ...TRAFFIC_ROUTE_KEYS],
+  pending: { cache: 'the proxy cache is planned in issue #16 and not built; a route with cache would be served uncached' },
+};
+const STATIC_MOUNT_KEYS: KeySet = { name: 'a static mount', keys: ['prefix', 'dir'] };
 
 /** A path prefix and what serves it; the longest matching prefix wins, as an nginx prefix location. */
 export type Route =
-  | { readonly prefix: string; readonly kind: 'upstream'; readonly upstream: string }
+  | { readonly prefix: string; readonly kind: 'upstream'; readonly upstream: string; readonly traffic?: RouteTraffic }
   | { readonly prefix: string; readonly kind: 'static'; readonly dir: string };
 
 /** Everything the proxy runs from, checked and normalised; rebuilt whole on SIGHUP. */
@@ -61,7 +71,7 @@ function normalisePrefix(prefix: unknown, where: string): string {
   return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
 }
 
-function staticRoute(entry: unknown, base: string, where: string): Route {
+function staticRoute(entry: unknown, base: string, where: string, strict?: { path: string; file: string }): Route {
   let prefix: unknown;
   let dir: unknown;
   if (typeof entry === 'string') {
@@ -69,6 +79,7 @@ function staticRoute(entry: unknown, base: string, where: string): Route {
     if (eq < 0) bad(where, `expected /PREFIX=DIR, got "${entry}"`);
     [prefix, dir] = [entry.slice(0, eq), entry.slice(eq + 1)];
   } else if (entry && typeof entry === 'object') {
+    if (strict) refuseUnknownKeys(entry, STATIC_MOUNT_KEYS, strict.path, strict.file);
     ({ prefix, dir } = entry as { prefix?: unknown; dir?: unknown });
   }
   if (typeof dir !== 'string' || dir === '') bad(where, `expected /PREFIX=DIR or { prefix, dir }, got ${JSON.stringify(entry)}`);
@@ -110,27 +121,30 @@ export async function resolveProxyConfig(argv: readonly string[], cwd = process.
   const upstreams = new Map<string, UpstreamSpec>();
   if (file.upstreams !== undefined) {
     if (typeof file.upstreams !== 'object' || file.upstreams === null || Array.isArray(file.upstreams)) bad('upstreams (config file)', 'expected { NAME: ["unix:PATH" | "HOST:PORT", ...] | { servers, balance, healthCheck, sticky } }');
-    for (const [name, spec] of Object.entries(file.upstreams)) upstreams.set(name, upstreamSpec(spec, `upstreams.${name} (config file)`));
+    for (const [name, spec] of Object.entries(file.upstreams)) upstreams.set(name, upstreamSpec(spec, `upstreams.${name}`, configPath!));
   }
   if (values.upstream?.length) upstreams.set('default', upstreamSpec(values.upstream, '--upstream'));
-  else if (settings.upstream.length && !upstreams.has('default')) upstreams.set('default', upstreamSpec(settings.upstream, 'upstream (config file)'));
+  else if (settings.upstream.length && !upstreams.has('default')) upstreams.set('default', upstreamSpec(settings.upstream, 'upstream', configPath ?? ''));
 
   const routes: Route[] = [];
   if (file.routes !== undefined) {
     if (!Array.isArray(file.routes)) bad('routes (config file)', 'expected [{ prefix, upstream }, ...]');
     for (const [i, r] of (file.routes as unknown[]).entries()) {
-      const { prefix, upstream } = (r ?? {}) as { prefix?: unknown; upstream?: unknown };
       const where = `routes[${i}] (config file)`;
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) bad(where, `expected { prefix, upstream }, got ${JSON.stringify(r)}`);
+      refuseUnknownKeys(r, ROUTE_KEYS, `routes[${i}]`, `Config file ${configPath}`);
+      const { prefix, upstream } = r as { prefix?: unknown; upstream?: unknown };
       if (typeof upstream !== 'string' || !upstreams.has(upstream)) {
         bad(where, `upstream ${JSON.stringify(upstream)} is not one of the upstreams (${[...upstreams.keys()].join(', ') || 'none defined'})`);
       }
-      routes.push({ prefix: normalisePrefix(prefix, where), kind: 'upstream', upstream });
+      const traffic = routeTraffic(r as Record<string, unknown>, { path: `routes[${i}]`, where: `Config file ${configPath}`, baseDir: fileBase });
+      routes.push({ prefix: normalisePrefix(prefix, where), kind: 'upstream', upstream, ...(traffic ? { traffic } : {}) });
     }
   }
   // --static on the command line replaces the file's mounts, as every repeatable flag does.
   if (file.static !== undefined && !values.static) {
     if (!Array.isArray(file.static)) bad('static (config file)', 'expected ["/PREFIX=DIR" | { prefix, dir }, ...]');
-    for (const entry of file.static as unknown[]) routes.push(staticRoute(entry, fileBase, 'static (config file)'));
+    for (const [i, entry] of (file.static as unknown[]).entries()) routes.push(staticRoute(entry, fileBase, 'static (config file)', { path: `static[${i}]`, file: `Config file ${configPath}` }));
   }
   for (const entry of values.static ?? []) routes.push(staticRoute(entry, cwd, '--static'));
   if (upstreams.has('default') && !routes.some((r) => r.prefix === '/')) routes.push({ prefix: '/', kind: 'upstream', upstream: 'default' });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeUpstream, upstreamSpec } from './upstreams.js';
 
-const where = 'upstreams.api (config file)';
+const where = 'upstreams.api';
+const file = 'proxy.json';
 
 describe('upstreamSpec', () => {
   it('keeps a plain list as round-robin servers of weight 1', () => {
@@ -32,12 +33,12 @@ describe('upstreamSpec', () => {
   });
 
   it.each([
-    [{ servers: ['127.0.0.1:1'], balanse: 'least_conn' }, 'Invalid upstreams.api (config file).balanse: unknown key; did you mean "balance"?'],
+    [{ servers: ['127.0.0.1:1'], balanse: 'least_conn' }, 'Config file proxy.json: upstreams.api.balanse is not a key of an upstream; did you mean balance?'],
     [{ servers: ['127.0.0.1:1'], balance: 'least_con' }, 'did you mean "least_conn"?'],
-    [{ servers: ['127.0.0.1:1'], healthCheck: { intervall: 5 } }, '.healthCheck.intervall: unknown key; did you mean "interval"?'],
-    [{ servers: [{ address: '127.0.0.1:1', wieght: 2 }] }, '.servers[0].wieght: unknown key; did you mean "weight"?'],
+    [{ servers: ['127.0.0.1:1'], healthCheck: { intervall: 5 } }, 'upstreams.api.healthCheck.intervall is not a key of healthCheck; did you mean interval?'],
+    [{ servers: [{ address: '127.0.0.1:1', wieght: 2 }] }, 'upstreams.api.servers[0].wieght is not a key of an upstream server; did you mean weight?'],
     [{ servers: ['127.0.0.1:1 weigth=2'] }, 'unknown parameter "weigth"'],
-    [{ servers: ['127.0.0.1:1 weight=0'] }, 'weight: expected a whole number from 1 to 1000'],
+    [{ servers: ['127.0.0.1:1 weight=0'] }, '.weight (proxy.json): expected a whole number from 1 to 1000'],
     [{ servers: ['127.0.0.1:1 backup=1'] }, '"backup" takes no value'],
     [{ servers: ['127.0.0.1:1 down', '127.0.0.1:2 backup'] }, 'at least one primary server must be in service'],
     [{ balance: 'ip_hash', servers: ['127.0.0.1:1', '127.0.0.1:2 backup'] }, 'backup servers cannot be used with ip_hash'],
@@ -47,6 +48,6 @@ describe('upstreamSpec', () => {
     [{ servers: [] }, 'expected a list of unix:PATH or HOST:PORT'],
     [['nope'], 'expected unix:PATH or HOST:PORT, got "nope"'],
   ])('refuses %j with a one-line answer', (value, message) => {
-    expect(() => upstreamSpec(value, where)).toThrow(message);
+    expect(() => upstreamSpec(value, where, file)).toThrow(message);
   });
 });

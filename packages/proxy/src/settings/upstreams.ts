@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ProxySettingError } from '../errors.js';
 import { parseServer, type ServerAddress } from './addresses.js';
 import { nearest } from './nearest.js';
+import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
 
 /** nginx's balancing methods: the default weighted round-robin, `least_conn` and `ip_hash`. */
 export const BALANCE_METHODS = ['round_robin', 'least_conn', 'ip_hash'] as const;
@@ -49,23 +50,22 @@ export interface UpstreamSpec {
   readonly sticky: StickySpec | null;
 }
 
-const UPSTREAM_KEYS = ['servers', 'balance', 'healthCheck', 'sticky'] as const;
-const SERVER_KEYS = ['address', 'weight', 'backup', 'down', 'maxFails', 'failTimeout'] as const;
-const HEALTH_KEYS = ['path', 'interval', 'timeout', 'status', 'rise', 'fall', 'port'] as const;
-const STICKY_KEYS = ['cookie', 'maxAge', 'path'] as const;
+const UPSTREAM_KEYS: KeySet = { name: 'an upstream', keys: ['servers', 'balance', 'healthCheck', 'sticky'] };
+const SERVER_KEYS: KeySet = { name: 'an upstream server', keys: ['address', 'weight', 'backup', 'down', 'maxFails', 'failTimeout'] };
+const HEALTH_KEYS: KeySet = { name: 'healthCheck', keys: ['path', 'interval', 'timeout', 'status', 'rise', 'fall', 'port'] };
+const STICKY_KEYS: KeySet = { name: 'sticky', keys: ['cookie', 'maxAge', 'path'] };
+
+/** Where an upstream was written, for its errors: the config or stack file, or a flag. */
+let origin = '';
 
 function bad(where: string, problem: string): never {
-  throw new ProxySettingError(`Invalid ${where}: ${problem}.`);
+  throw new ProxySettingError(`Invalid ${where}${origin ? ` (${origin})` : ''}: ${problem}.`, origin ? 'ERR_PROXY_CONFIG_FILE' : 'ERR_PROXY_SETTING');
 }
 
-/** An object with only the keys named; an unknown one is refused with the nearest valid name. */
-function record(value: unknown, allowed: readonly string[], where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(where, `expected an object with ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  for (const key of Object.keys(value)) {
-    if (allowed.includes(key)) continue;
-    const hint = nearest(key, allowed);
-    bad(`${where}.${key}`, `unknown key${hint ? `; did you mean "${hint}"?` : `; expected one of ${allowed.join(', ')}`}`);
-  }
+/** An object with only the keys its KeySet names; an unknown one is refused with the nearest valid name. */
+function record(value: unknown, set: KeySet, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(where, `expected an object with ${set.keys.join(', ')}, got ${JSON.stringify(value)}`);
+  refuseUnknownKeys(value, set, where, origin ? `Config file ${origin}` : 'Invalid');
   return value as Record<string, unknown>;
 }
 
@@ -167,7 +167,16 @@ function sticky(value: unknown, where: string): StickySpec | null {
  * one server that is not `down`, and no `backup` with `ip_hash` (a hash must map a client to the
  * same server, which a backup would break).
  */
-export function upstreamSpec(value: unknown, where: string): UpstreamSpec {
+export function upstreamSpec(value: unknown, where: string, file = ''): UpstreamSpec {
+  origin = file;
+  try {
+    return parseUpstream(value, where);
+  } finally {
+    origin = '';
+  }
+}
+
+function parseUpstream(value: unknown, where: string): UpstreamSpec {
   const list = typeof value === 'string' || Array.isArray(value) ? value : undefined;
   const u = list === undefined ? record(value, UPSTREAM_KEYS, where) : { servers: list };
   const items = typeof u.servers === 'string' ? [u.servers] : u.servers;
