@@ -1,0 +1,37 @@
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+
+/** RFC 4514 §2.4: these characters are escaped in an attribute value. */
+const escapeDnValue = (v: string) => v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+
+/**
+ * The subject in RFC 2253/4514 form (most specific first, `CN=client,O=Example`), as nginx writes
+ * `$ssl_client_s_dn` since 1.11.6. X509Certificate prints it one attribute a line, in certificate order.
+ */
+function subjectDn(raw: Buffer): string {
+  const lines = new X509Certificate(raw).subject.split('\n').filter(Boolean);
+  return lines
+    .reverse()
+    .map((line) => {
+      const eq = line.indexOf('=');
+      return `${line.slice(0, eq)}=${escapeDnValue(line.slice(eq + 1))}`;
+    })
+    .join(',');
+}
+
+/**
+ * What the proxy tells the upstream about the client certificate under `--tls-verify-client
+ * optional`, as nginx configs commonly pass `$ssl_client_verify` and `$ssl_client_s_dn`:
+ * `X-SSL-Client-Verify: SUCCESS | NONE | FAILED:reason` and, with a certificate,
+ * `X-SSL-Client-S-DN`. Nothing on a connection that is not TLS.
+ */
+export function clientCertHeaders(socket: TLSSocket): string[] {
+  if (typeof socket.getPeerCertificate !== 'function') return [];
+  const peer = socket.getPeerCertificate();
+  if (!peer || !peer.raw) return ['x-ssl-client-verify', 'NONE'];
+  // A DN is only worth trusting when the chain was verified, but nginx sends it either way
+  // (the upstream reads Verify first); its text is the certificate's, escaped, never raw bytes.
+  const dn = subjectDn(peer.raw).replace(/[\r\n\0]/g, '');
+  const verify = socket.authorized ? 'SUCCESS' : `FAILED:${String(socket.authorizationError ?? 'unknown')}`;
+  return ['x-ssl-client-verify', verify, 'x-ssl-client-s-dn', dn];
+}
