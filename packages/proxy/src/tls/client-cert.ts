@@ -1,22 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 
-/** RFC 4514 §2.4: these characters are escaped in an attribute value. */
-const escapeDnValue = (v: string) => v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-
 /**
  * The subject in RFC 2253/4514 form (most specific first, `CN=client,O=Example`), as nginx writes
- * `$ssl_client_s_dn` since 1.11.6. X509Certificate prints it one attribute a line, in certificate order.
+ * `$ssl_client_s_dn` since 1.11.6. X509Certificate prints it one attribute a line in certificate
+ * order, values already escaped by OpenSSL as RFC 2253 asks (`,+"\<>;` and control characters).
  */
 function subjectDn(raw: Buffer): string {
-  const lines = new X509Certificate(raw).subject.split('\n').filter(Boolean);
-  return lines
-    .reverse()
-    .map((line) => {
-      const eq = line.indexOf('=');
-      return `${line.slice(0, eq)}=${escapeDnValue(line.slice(eq + 1))}`;
-    })
-    .join(',');
+  return new X509Certificate(raw).subject.split('\n').filter(Boolean).reverse().join(',');
 }
 
 /**
