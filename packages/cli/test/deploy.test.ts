@@ -38,7 +38,7 @@ const APP = `export const app = (req, res) => {
 `;
 
 /** A stack dir with an app, a static dir and a stack file listening on the given ports. */
-function makeStack(dir: string, httpsPort: number, httpPort: number): string {
+function makeStack(dir: string, httpsPort: number, httpPort: number, proxyExtra: Record<string, unknown> = {}): string {
   mkdirSync(join(dir, 'src'));
   mkdirSync(join(dir, 'public'));
   writeFileSync(join(dir, 'src/app.mjs'), APP);
@@ -51,6 +51,7 @@ function makeStack(dir: string, httpsPort: number, httpPort: number): string {
       listen: [`https://127.0.0.1:${httpsPort}`, `http://127.0.0.1:${httpPort}`],
       routes: [{ prefix: '/', upstream: 'web' }],
       static: ['/assets=public'],
+      ...proxyExtra,
     },
   };
   writeFileSync(join(dir, 'nodicorn.stack.json'), JSON.stringify(stack));
@@ -109,6 +110,26 @@ describe('nodicorn deploy nginx, for real', () => {
     const t = spawnSync(NGINX, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
     expect(t.stderr).toBe('');
     expect(t.status).toBe(0);
+  });
+
+  it('a stack with host blocks and TLS options renders an nginx.conf that passes nginx -t', async () => {
+    const dir = tempDir('ndc-n-');
+    const tls = selfSigned(dir);
+    const stackFile = makeStack(dir, await freePort(), await freePort(), {
+      tlsMinVersion: 'TLSv1.3',
+      tlsCiphers: 'ECDHE+AESGCM',
+      tlsCaCerts: tls.cert,
+      tlsVerifyClient: 'optional',
+      hosts: {
+        'shop.example www.shop.example': { routes: [{ prefix: '/', upstream: 'web' }], tlsCert: tls.cert, tlsKey: tls.key },
+        '*.blog.example': { static: ['/=public'], default: true },
+      },
+    });
+    const { conf } = generate(dir, stackFile, tls);
+    const t = spawnSync(NGINX, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    expect(readFileSync(conf, 'utf8')).toContain('server_name *.blog.example;');
   });
 
   it('nginx in front of nodicorn: TLS, the 308 redirect, static files and the forwarding headers', async () => {

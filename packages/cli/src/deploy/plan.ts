@@ -54,10 +54,34 @@ export interface PlannedProxy {
   readonly readTimeout: number;
   /** On-the-fly compression (the proxy's --gzip on), or null when off. */
   readonly gzip: PlannedGzip | null;
+  /** Virtual hosts, each its own server block; the top level is the default unless one is marked. */
+  readonly hosts: readonly PlannedHost[];
+  readonly tls: PlannedTls;
   /** The stack's proxy config, relocated, for `nodicorn proxy -c`. */
   readonly config: Record<string, unknown>;
   /** False when the stack has no proxy and this one (one server at /) stands in for nginx only. */
   readonly fromStack: boolean;
+}
+
+/** A `hosts` block: an nginx `server {}` of its own, matched by `server_name`. */
+export interface PlannedHost {
+  /** nginx server_name syntax already: exact names, `*.suffix`, `.suffix`. */
+  readonly names: readonly string[];
+  readonly routes: readonly { readonly prefix: string; readonly server: string }[];
+  readonly statics: readonly { readonly prefix: string; readonly dir: string }[];
+  /** Its own certificate, or null for the top-level one. */
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  /** nginx default_server: takes every name no server_name covers. */
+  readonly isDefault: boolean;
+}
+
+/** The listeners' TLS options, by the proxy's own setting types (nginx ssl_protocols, ssl_ciphers, ssl_verify_client). */
+export interface PlannedTls {
+  readonly minVersion: ProxySettings['tlsMinVersion'];
+  readonly ciphers: string | null;
+  readonly caCerts: string | null;
+  readonly verifyClient: ProxySettings['tlsVerifyClient'];
 }
 
 export interface PlannedGzip {
@@ -67,9 +91,9 @@ export interface PlannedGzip {
   readonly level: number;
 }
 
-/** The stack's gzip settings, read by the proxy's own setting types so both sides agree on every value. */
-function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | null {
-  const read = <K extends ProxySettingKey>(key: K): ProxySettings[K] => {
+/** Reads a proxy setting from the stack by the proxy's own setting type, so both sides agree on every value. */
+function settingReader(raw: Record<string, unknown>, where: string) {
+  return <K extends ProxySettingKey>(key: K): ProxySettings[K] => {
     const spec = PROXY_SETTINGS[key];
     if (raw[key] === undefined) return spec.default as ProxySettings[K];
     try {
@@ -78,6 +102,11 @@ function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | nu
       throw new DeployError('ERR_DEPLOY_STACK', `${where} ${key}: ${(err as Error).message}.`);
     }
   };
+}
+
+/** The stack's gzip settings. */
+function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | null {
+  const read = settingReader(raw, where);
   if (!read('gzip')) return null;
   return { types: read('gzipTypes').flatMap((t) => t.split(/[\s,]+/)).filter(Boolean), minLength: read('gzipMinLength'), level: read('gzipCompLevel') };
 }
@@ -111,6 +140,13 @@ function staticEntry(entry: unknown, baseDir: string, where: string): { prefix: 
     throw new DeployError('ERR_DEPLOY_STACK', `${where}: static mount ${JSON.stringify(entry)} is not "/PREFIX=DIR" or { prefix, dir }.`);
   }
   return { prefix: prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix, dir: resolve(baseDir, dir) };
+}
+
+function routeList(value: unknown): { prefix: string; server: string }[] {
+  return asList(value).map((r) => {
+    const { prefix: p, upstream } = r as { prefix: string; upstream: string };
+    return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream };
+  });
 }
 
 function number(value: unknown, fallback: number): number {
@@ -161,14 +197,26 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     const listeners = (options.listen.length > 0 ? options.listen : asList(raw.listen ?? PROXY_DEFAULT_LISTEN)).map((l) =>
       parseListener(String(l), options.listen.length > 0 ? '--listen' : `${where} listen`),
     );
-    const routes = asList(raw.routes).map((r) => {
-      const { prefix: p, upstream } = r as { prefix: string; upstream: string };
-      return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream };
-    });
+    const routes = routeList(raw.routes);
     const statics = asList(raw.static).map((e) => staticEntry(e, stack.baseDir, where)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) }));
     const serverNames = options.serverNames.length > 0 ? options.serverNames : (asList(raw.serverName) as string[]);
     const tlsCert = options.tlsCert ?? (typeof raw.tlsCert === 'string' ? relocate(raw.tlsCert) : null);
     const tlsKey = options.tlsKey ?? (typeof raw.tlsKey === 'string' ? relocate(raw.tlsKey) : null);
+    const hosts = Object.entries((raw.hosts as Record<string, Record<string, unknown>> | undefined) ?? {}).map(([key, block]): PlannedHost => ({
+      names: key.split(/\s+/).filter(Boolean),
+      routes: routeList(block.routes),
+      statics: asList(block.static).map((e) => staticEntry(e, stack.baseDir, `${where} hosts.${key}`)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) })),
+      tlsCert: typeof block.tlsCert === 'string' ? relocate(block.tlsCert) : null,
+      tlsKey: typeof block.tlsKey === 'string' ? relocate(block.tlsKey) : null,
+      isDefault: block.default === true,
+    }));
+    const read = settingReader(raw, where);
+    const tls: PlannedTls = {
+      minVersion: read('tlsMinVersion'),
+      ciphers: read('tlsCiphers'),
+      caCerts: typeof raw.tlsCaCerts === 'string' ? relocate(raw.tlsCaCerts) : null,
+      verifyClient: read('tlsVerifyClient'),
+    };
     const socketOf = new Map(servers.map((s) => [s.name, s.socket]));
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
     const remotes = Object.entries((raw.upstreams as Record<string, unknown> | undefined) ?? {})
@@ -190,9 +238,23 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     };
     if (serverNames.length > 0) config.serverName = serverNames;
     if (tlsCert) Object.assign(config, { tlsCert, tlsKey });
+    if (tls.caCerts) config.tlsCaCerts = tls.caCerts;
+    if (hosts.length > 0) {
+      config.hosts = Object.fromEntries(
+        hosts.map((h) => [
+          h.names.join(' '),
+          {
+            ...(h.routes.length ? { routes: h.routes.map((r) => ({ prefix: r.prefix, upstream: r.server })) } : {}),
+            ...(h.statics.length ? { static: h.statics } : {}),
+            ...(h.tlsCert ? { tlsCert: h.tlsCert, tlsKey: h.tlsKey } : {}),
+            ...(h.isDefault ? { default: true } : {}),
+          },
+        ]),
+      );
+    }
     if (config.static && (config.static as unknown[]).length === 0) delete config.static;
     const remoteNames = new Set(remotes.map((r) => r.name));
-    for (const r of routes) if (!socketOf.has(r.server) && !remoteNames.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is neither a server of the stack nor one of its proxy's upstreams.`);
+    for (const r of [...routes, ...hosts.flatMap((h) => h.routes)]) if (!socketOf.has(r.server) && !remoteNames.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is neither a server of the stack nor one of its proxy's upstreams.`);
     proxy = {
       listeners,
       serverNames,
@@ -208,6 +270,8 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       connectTimeout: number(raw.connectTimeout, 10),
       readTimeout: number(raw.upstreamTimeout, 60),
       gzip: gzipPlan(raw, where),
+      hosts,
+      tls,
       config,
       fromStack: stack.proxy !== null,
     };
