@@ -13,6 +13,7 @@ import { fieldCount, isHttp2, requestHost } from './http2/request.js';
 import { formatAccessLine, type AccessLogWriter, type Exchange } from './logging/access-log.js';
 import type { ProxyConfig } from './settings/resolve.js';
 import { StaticMount } from './static/serve-static.js';
+import { clientCertRejected } from './tls/client-cert.js';
 import { UpstreamGroup } from './upstream/group.js';
 import { normaliseHost, ServerNames } from './vhosts/server-names.js';
 import { certKeyOf, TOP_LEVEL_CERT, VirtualServers } from './vhosts/virtual-servers.js';
@@ -199,6 +200,7 @@ export class ProxyApp {
         return;
       }
     }
+    if (encrypted && rt.env.clientCertHeaders && clientCertRejected(req.socket as TLSSocket)) return sendError(res, 400, { close: true });
     const server = rt.servers.find(routingHost(req));
     // RFC 9113 §9.1.1: a browser may reuse (coalesce) an h2 connection for another name its
     // certificate seemed to cover; when that name's server presents another certificate, 421
@@ -239,6 +241,7 @@ export class ProxyApp {
       const location = this.#redirectLocation(req, rt);
       if (location !== null) return rejectUpgrade(socket, 308, 'Permanent Redirect', { location });
     }
+    if (encrypted && rt.env.clientCertHeaders && clientCertRejected(socket as TLSSocket)) return rejectUpgrade(socket, 400, 'Bad Request');
     const q = url.indexOf('?');
     const target = route(rt.servers.find(routingHost(req)).targets, q < 0 ? url : url.slice(0, q));
     if (target === null) return rejectUpgrade(socket, 400, 'Bad Request');

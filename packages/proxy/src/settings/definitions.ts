@@ -78,7 +78,7 @@ export const PROXY_SETTINGS = {
     flags: ['--tls-verify-client'],
     type: choiceType(TLS_VERIFY_CLIENT),
     default: 'off',
-    doc: 'Client certificates (nginx ssl_verify_client): on refuses the TLS handshake without a valid one; optional asks, and forwards X-SSL-Client-Verify (SUCCESS, NONE, FAILED:reason) and X-SSL-Client-S-DN upstream; client-sent copies are always dropped.',
+    doc: 'Client certificates (nginx ssl_verify_client): on refuses the TLS handshake without a valid one; optional asks for one, answers 400 to a certificate that fails (as nginx), and forwards X-SSL-Client-Verify (SUCCESS or NONE) and X-SSL-Client-S-DN upstream; client-sent copies are always dropped.',
   }),
   tlsCiphers: setting<string | null>({
     flags: ['--tls-ciphers'],

@@ -13,7 +13,8 @@ function subjectDn(raw: Buffer): string {
 /**
  * What the proxy tells the upstream about the client certificate under `--tls-verify-client
  * optional`, as nginx configs commonly pass `$ssl_client_verify` and `$ssl_client_s_dn`:
- * `X-SSL-Client-Verify: SUCCESS | NONE | FAILED:reason` and, with a certificate,
+ * `X-SSL-Client-Verify: SUCCESS | NONE` (a failing certificate is refused before, by clientCertRejected;
+ * FAILED:reason stays as the answer should one ever get here) and, with a certificate,
  * `X-SSL-Client-S-DN`. Nothing on a connection that is not TLS.
  */
 export function clientCertHeaders(socket: TLSSocket): string[] {
@@ -25,4 +26,14 @@ export function clientCertHeaders(socket: TLSSocket): string[] {
   const dn = subjectDn(peer.raw).replace(/[\r\n\0]/g, '');
   const verify = socket.authorized ? 'SUCCESS' : `FAILED:${String(socket.authorizationError ?? 'unknown')}`;
   return ['x-ssl-client-verify', verify, 'x-ssl-client-s-dn', dn];
+}
+
+/**
+ * A client certificate was presented and did not verify. nginx's `ssl_verify_client optional`
+ * answers such a request 400 ("The SSL certificate error"; only `optional_no_ca` lets it
+ * through), so an upstream never sees an unverified DN beside a FAILED it might not read.
+ */
+export function clientCertRejected(socket: TLSSocket): boolean {
+  if (typeof socket.getPeerCertificate !== 'function' || socket.authorized) return false;
+  return Boolean(socket.getPeerCertificate()?.raw);
 }
