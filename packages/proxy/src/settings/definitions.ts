@@ -33,7 +33,7 @@ export const PROXY_SETTINGS = {
     flags: ['-c', '--config'],
     type: { ...optionalStringType, meta: 'FILE' },
     default: null,
-    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream }], static: [..] } plus any setting below by its config key.',
+    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream }], static: [..], hosts: { NAMES: { routes, static, tlsCert, tlsKey, default } } } plus any setting below by its config key.',
   }),
   listen: setting<string[]>({
     flags: ['-l', '--listen'],
