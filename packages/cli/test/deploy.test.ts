@@ -126,6 +126,26 @@ describe('nodicorn deploy nginx, for real', () => {
     expect(t.status).toBe(0);
   });
 
+  it('a stack with host blocks and TLS options renders an nginx.conf that passes nginx -t', async () => {
+    const dir = tempDir('ndc-n-');
+    const tls = selfSigned(dir);
+    const stackFile = makeStack(dir, await freePort(), await freePort(), {
+      tlsMinVersion: 'TLSv1.3',
+      tlsCiphers: 'ECDHE+AESGCM',
+      tlsCaCerts: tls.cert,
+      tlsVerifyClient: 'optional',
+      hosts: {
+        'shop.example www.shop.example': { routes: [{ prefix: '/', upstream: 'web' }], tlsCert: tls.cert, tlsKey: tls.key },
+        '*.blog.example': { static: ['/=public'], default: true },
+      },
+    });
+    const { conf } = generate(dir, stackFile, tls);
+    const t = spawnSync(NGINX, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    expect(readFileSync(conf, 'utf8')).toContain('server_name *.blog.example;');
+  });
+
   it('nginx in front of nodicorn: TLS, the 308 redirect, static files and the forwarding headers', async () => {
     const dir = tempDir('ndc-n-');
     const [httpsPort, httpPort] = [await freePort(), await freePort()];

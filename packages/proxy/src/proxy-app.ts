@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import proxyaddr from 'proxy-addr';
 import { Compression } from './compress/policy.js';
 import { sendError } from './error-page.js';
@@ -14,19 +15,32 @@ import type { ProxyConfig } from './settings/resolve.js';
 import { StaticMount } from './static/serve-static.js';
 import { clientAddress, type TrustMatcher } from './traffic/client-address.js';
 import { RouteGuard, type Passage } from './traffic/route-guard.js';
+import { clientCertRejected } from './tls/client-cert.js';
 import { UpstreamGroup } from './upstream/group.js';
+import { normaliseHost, ServerNames } from './vhosts/server-names.js';
+import { certKeyOf, TOP_LEVEL_CERT, VirtualServers } from './vhosts/virtual-servers.js';
 
 type Target = { readonly prefix: string; readonly group: UpstreamGroup; readonly guard: RouteGuard | null; readonly mount?: undefined } | { readonly prefix: string; readonly mount: StaticMount; readonly group?: undefined };
+
+/** One virtual server's routes, and the certificate its https connections present. */
+interface Server {
+  readonly targets: readonly Target[];
+  readonly certKey: string;
+}
 
 /** Everything a request reads, built whole from one config and swapped whole on reload. */
 interface Runtime {
   readonly config: ProxyConfig;
-  readonly targets: readonly Target[];
+  readonly servers: VirtualServers<Server>;
+  /** More than one certificate: an HTTP/2 request may arrive on a connection whose one does not cover it. */
+  readonly severalCerts: boolean;
   readonly groups: readonly UpstreamGroup[];
   readonly env: ForwardEnv;
-  readonly serverNames: readonly string[];
   /** --trusted-proxies, for the client address access rules and limits see; null trusts none. */
   readonly trust: TrustMatcher | null;
+  /** Names a redirect may use: --server-name and every host block's names, wildcards included. */
+  readonly redirectNames: ServerNames<true>;
+  readonly fallbackName: string;
 }
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
@@ -49,19 +63,23 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, 
   const compression = s.gzip
     ? new Compression({ types: s.gzipTypes, minLength: s.gzipMinLength, levels: { gzip: s.gzipCompLevel, brotli: s.brotliCompLevel, zstd: s.zstdCompLevel } })
     : null;
-  const targets = config.routes.map((r): Target =>
-    r.kind === 'static'
-      ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir, compression) }
-      : { prefix: r.prefix, group: groups.get(r.upstream)!, guard: r.traffic ? new RouteGuard(r.prefix, r.traffic, errorLog) : null },
-  );
+  const servers = new VirtualServers<Server>(config, (block) => ({
+    certKey: block.certKey,
+    targets: block.routes.map((r): Target => (r.kind === 'static' ? { prefix: r.prefix, mount: new StaticMount(r.prefix, r.dir, compression) } : { prefix: r.prefix, group: groups.get(r.upstream)!, guard: r.traffic ? new RouteGuard(r.prefix, r.traffic, errorLog) : null })),
+  }));
+  const redirectNames = new ServerNames<true>();
+  for (const n of [...s.serverName, ...config.hosts.flatMap((h) => h.names)]) redirectNames.add(n, true);
+  const exactName = [...s.serverName, ...config.hosts.flatMap((h) => h.names)].find((n) => !n.startsWith('*') && !n.startsWith('.'));
   const trustList = s.trustedProxies.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
   const matches = trustList.length ? proxyaddr.compile(trustList) : null;
   return {
     config,
-    targets,
+    servers,
+    severalCerts: config.hosts.some((h) => certKeyOf(h.tlsCert, h.tlsKey) !== TOP_LEVEL_CERT),
     groups: [...groups.values()],
-    serverNames: s.serverName.map((n) => n.toLowerCase()),
     trust: matches,
+    redirectNames,
+    fallbackName: exactName?.toLowerCase() ?? 'localhost',
     env: {
       maxBody: s.maxBody,
       requestBuffering: s.requestBuffering,
@@ -73,6 +91,7 @@ function buildRuntime(config: ProxyConfig, errorLog: (message: string) => void, 
       defaultHost: s.serverName[0] ?? 'localhost',
       compression,
       errorLog,
+      clientCertHeaders: s.tlsVerifyClient === 'optional',
     },
   };
 }
@@ -192,9 +211,15 @@ export class ProxyApp {
       // With the small page nginx's `return 308` sends too, for a client that shows the body.
       if (location !== null) return sendError(res, 308, { headers: { location } });
     }
+    if (encrypted && rt.env.clientCertHeaders && clientCertRejected(req.socket as TLSSocket)) return sendError(res, 400, { close: true });
+    const server = rt.servers.find(routingHost(req));
+    // RFC 9113 §9.1.1: a browser may reuse (coalesce) an h2 connection for another name its
+    // certificate seemed to cover; when that name's server presents another certificate, 421
+    // Misdirected Request makes it open a connection of its own (RFC 9110 §15.5.20).
+    if (rt.severalCerts && encrypted && isHttp2(req) && rt.servers.find((req.socket as TLSSocket).servername).certKey !== server.certKey) return sendError(res, 421);
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    const target = route(rt.targets, pathname);
+    const target = route(server.targets, pathname);
     if (target === null) return sendError(res, 400);
     const extra = encrypted && rt.config.settings.hsts && !LOOPBACK_HOST.test(hostName(req)) ? HSTS : NONE;
     if (!target) return sendError(res, 404);
@@ -237,13 +262,14 @@ export class ProxyApp {
       const location = this.#redirectLocation(req, rt);
       if (location !== null) return rejectUpgrade(socket, 308, 'Permanent Redirect', { location });
     }
+    if (encrypted && rt.env.clientCertHeaders && clientCertRejected(socket as TLSSocket)) return rejectUpgrade(socket, 400, 'Bad Request');
     const q = url.indexOf('?');
-    const target = route(rt.targets, q < 0 ? url : url.slice(0, q));
+    const target = route(rt.servers.find(routingHost(req)).targets, q < 0 ? url : url.slice(0, q));
     if (target === null) return rejectUpgrade(socket, 400, 'Bad Request');
     if (!target?.group) return rejectUpgrade(socket, 404, 'Not Found');
     const { group, guard } = target;
     const tunnel = () =>
-      forwardWebSocket(req, socket, head, group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost, dropAuthorization: guard?.dropsAuthorization }, rt.config.settings.websocketTimeout * 1000, this.tunnels, group.sticky || group.balance === 'ip_hash' ? { clientAddress: rt.env.clientAddress(req), cookie: req.headers.cookie } : undefined);
+      forwardWebSocket(req, socket, head, group, { proto: encrypted ? 'https' : 'http', trusted: rt.env.trusted, defaultHost: rt.env.defaultHost, dropAuthorization: guard?.dropsAuthorization, clientCertHeaders: rt.env.clientCertHeaders }, rt.config.settings.websocketTimeout * 1000, this.tunnels, group.sticky || group.balance === 'ip_hash' ? { clientAddress: rt.env.clientAddress(req), cookie: req.headers.cookie } : undefined);
     if (!guard) return tunnel();
     // An upgrade is a request like any other to the route's limits and access rules (nginx runs the
     // same phases before proxy_pass); limit_conn holds its count while the tunnel is open.
@@ -258,14 +284,16 @@ export class ProxyApp {
 
   /**
    * The 308 target on the https listener, on a configured server name (the client's Host only
-   * when it is one of them), so a forged Host can never turn the proxy into an open redirect.
-   * Null without an https listener.
+   * when a --server-name or host block name covers it), so a forged Host can never turn the proxy
+   * into an open redirect. A Host under a wildcard (`*.shop.example`) is kept: the operator has
+   * declared every such name theirs and this proxy serves it over https too, where sending every
+   * subdomain to one fixed name would break them. Null without an https listener.
    */
   #redirectLocation(req: IncomingMessage, rt: Runtime): string | null {
     const port = this.deps.httpsPort();
     if (port === undefined) return null;
-    const asked = hostName(req).toLowerCase();
-    const name = rt.serverNames.includes(asked) ? asked : (rt.serverNames[0] ?? 'localhost');
+    const asked = normaliseHost(requestHost(req) ?? '');
+    const name = asked !== '' && rt.redirectNames.match(asked) ? asked : rt.fallbackName;
     const host = name.includes(':') ? `[${name}]` : name;
     return `https://${host}${port === 443 ? '' : `:${port}`}${req.url}`;
   }
@@ -286,6 +314,11 @@ function route(targets: readonly Target[], pathname: string): Target | undefined
     if (raw?.mount) return raw;
   }
   return target;
+}
+
+/** The name a request is routed by: `:authority` for HTTP/2 (RFC 9113 §8.3.1), else Host. */
+function routingHost(req: IncomingMessage): string | undefined {
+  return isHttp2(req) ? ((req.headers[':authority'] as string | undefined) ?? req.headers.host) : req.headers.host;
 }
 
 function hostName(req: IncomingMessage): string {

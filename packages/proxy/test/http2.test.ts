@@ -114,6 +114,18 @@ describe('HTTP/2 on https listeners', () => {
     }
   });
 
+  it('serves a small static file again from the in-memory cache over h2 (the cached headers hold no :status)', async () => {
+    const dir = tempDir('ndcpx-');
+    writeFileSync(join(dir, 'a.txt'), 'hello');
+    const { url } = await stack(['--static', `/files=${dir}`]);
+    const session = connect(url);
+    // The second request lands within the cache's 1 s validity.
+    for (let i = 0; i < 3; i++) {
+      const r = await h2(session, { ':path': '/files/a.txt' });
+      expect([r.status, r.body.toString()]).toEqual([200, 'hello']);
+    }
+  });
+
   it('refuses a body over --max-body with 413 on its stream only', async () => {
     const { url } = await stack(['--max-body', '1k']);
     const session = connect(url);

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
-import type { LimitKey, RouteTraffic } from '@nodicorn/proxy';
 import { DeployError } from './options.js';
-import type { UpstreamSpec } from '@nodicorn/proxy';
-import type { DeployPlan, Listener, PlannedProxy } from './plan.js';
+import type { LimitKey, RouteTraffic, UpstreamSpec } from '@nodicorn/proxy';
+import type { DeployPlan, Listener, PlannedHost, PlannedProxy } from './plan.js';
 
 /**
  * nginx in front of nodicorn, as Gunicorn's deployment docs put nginx in front of Gunicorn: one
@@ -147,7 +146,7 @@ const zoneName = (plan: DeployPlan, kind: 'req' | 'conn', prefix: string) => `${
  */
 function limitZones(plan: DeployPlan, proxy: PlannedProxy): string[] {
   const out: string[] = [];
-  for (const r of proxy.routes) {
+  for (const r of [...proxy.routes, ...proxy.hosts.flatMap((h) => h.routes)]) {
     const t = r.traffic;
     if (t?.limitReq) out.push(`limit_req_zone ${zoneKey(t.limitReq.key)} zone=${zoneName(plan, 'req', r.prefix)}:10m rate=${t.limitReq.rateText};`);
     if (t?.limitConn) out.push(`limit_conn_zone ${zoneKey(t.limitConn.key)} zone=${zoneName(plan, 'conn', r.prefix)}:10m;`);
@@ -172,11 +171,30 @@ function trafficDirectives(plan: DeployPlan, prefix: string, t: RouteTraffic): s
   return out;
 }
 
-function locations(plan: DeployPlan, proxy: PlannedProxy): string[] {
+/**
+ * The listeners' TLS options as nginx directives. With client verification, the verdict goes
+ * upstream as the proxy sends it; without, the two fields are still cleared (an empty
+ * proxy_set_header drops a client's copy), as the proxy drops every client-sent X-SSL-Client-*.
+ */
+function tlsDirectives(proxy: PlannedProxy): string[] {
+  const t = proxy.tls;
+  const lines = [`ssl_protocols ${t.minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2 TLSv1.3'};`];
+  if (t.ciphers) lines.push(`ssl_ciphers ${t.ciphers};`);
+  if (t.caCerts) lines.push(`ssl_client_certificate ${t.caCerts};`);
+  const verify = t.verifyClient !== 'off';
+  // nginx answers a missing certificate under "on" with 400 after the handshake; the proxy refuses the handshake.
+  if (verify) lines.push(`ssl_verify_client ${t.verifyClient};`);
+  lines.push(`proxy_set_header X-SSL-Client-Verify ${verify ? '$ssl_client_verify' : '""'};`, `proxy_set_header X-SSL-Client-S-DN ${verify ? '$ssl_client_s_dn' : '""'};`);
+  return lines;
+}
+
+type Routes = Pick<PlannedHost, 'routes' | 'statics'>;
+
+function locations(plan: DeployPlan, proxy: PlannedProxy, served: Routes): string[] {
   const unitOf = new Map([...plan.servers.map((s) => [s.name, s.unit] as const), ...proxy.remotes.map((r) => [r.name, remoteUnit(plan, r.name)] as const)]);
   const entries = [
-    ...proxy.statics.map((s) => ({ prefix: s.prefix, kind: 'static' as const, dir: s.dir, server: '', traffic: null })),
-    ...proxy.routes.map((r) => ({ prefix: r.prefix, kind: 'route' as const, dir: '', server: r.server, traffic: r.traffic })),
+    ...served.statics.map((s) => ({ prefix: s.prefix, kind: 'static' as const, dir: s.dir, server: '', traffic: null })),
+    ...served.routes.map((r) => ({ prefix: r.prefix, kind: 'route' as const, dir: '', server: r.server, traffic: r.traffic })),
   ].sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
   const out: string[] = [];
   for (const e of entries) {
@@ -246,8 +264,15 @@ export function renderNginxSite(plan: DeployPlan): string {
   parts.push(...upstreamBlocks(plan));
   parts.push(...limitZones(plan, proxy));
 
+  // The proxy's default server: a host block marked default, else the top level (nginx: default_server).
+  const hostDefault = proxy.hosts.some((h) => h.isDefault);
+  const topServes = proxy.routes.length + proxy.statics.length > 0;
+  const isDefault = (h: PlannedHost | null) => (h === null ? !hostDefault : h.isDefault || (!hostDefault && !topServes && h === proxy.hosts[0]));
+  const listenOf = (ls: readonly Listener[], dflt: boolean) => ls.map((l) => `listen ${listenAddress(l)}${l.scheme === 'https' ? ' ssl http2' : ''}${dflt ? ' default_server' : ''};`);
+
   if (https.length > 0 && http.length > 0) {
     const port = https[0]!.port;
+    const portPart = port === 443 ? '' : `:${port}`;
     const host = proxy.serverNames[0] && !proxy.serverNames[0].includes('*') ? proxy.serverNames[0] : '$host';
     parts.push(
       [
@@ -255,32 +280,39 @@ export function renderNginxSite(plan: DeployPlan): string {
         ...http.map((l) => `    listen ${listenAddress(l)};`),
         `    server_name ${names};`,
         '    # 308 keeps the method and body (301 may turn POST into GET).',
-        `    return 308 https://${host}${port === 443 ? '' : `:${port}`}$request_uri;`,
+        `    return 308 https://${host}${portPart}$request_uri;`,
         '}',
       ].join('\n'),
     );
+    // A host block's names redirect to themselves: $host matched its server_name, so it is a
+    // configured name (wildcards included), never a client's invention.
+    for (const h of proxy.hosts) {
+      parts.push(['server {', ...http.map((l) => `    listen ${listenAddress(l)};`), `    server_name ${h.names.join(' ')};`, `    return 308 https://$host${portPart}$request_uri;`, '}'].join('\n'));
+    }
   }
   const main = https.length > 0 ? https : http;
-  const lines = [
-    ...main.map((l) => `listen ${listenAddress(l)}${l.scheme === 'https' ? ' ssl http2' : ''};`),
-    `server_name ${names};`,
-  ];
-  if (https.length > 0) {
-    lines.push(
-      '',
-      `ssl_certificate ${proxy.tlsCert};`,
-      `ssl_certificate_key ${proxy.tlsKey};`,
-      'ssl_protocols TLSv1.2 TLSv1.3;',
-      `ssl_session_cache shared:${ident(plan.name)}_tls:10m;`,
-      'ssl_session_timeout 1d;',
-      'ssl_session_tickets off;',
-    );
-    if (proxy.hsts) lines.push('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;');
-  }
-  lines.push('', ...proxyDirectives(plan, proxy));
-  if (proxy.gzip) lines.push('', ...gzipDirectives(proxy.gzip));
-  lines.push('', ...locations(plan, proxy));
-  parts.push(`server {\n${indent(lines.join('\n'))}\n}`);
+  const serverBlock = (serverNames: string, served: Routes, cert: { tlsCert: string | null; tlsKey: string | null }, dflt: boolean): string => {
+    const lines = [...listenOf(main, dflt), `server_name ${serverNames};`];
+    if (https.length > 0) {
+      lines.push(
+        '',
+        `ssl_certificate ${cert.tlsCert ?? proxy.tlsCert};`,
+        `ssl_certificate_key ${cert.tlsKey ?? proxy.tlsKey};`,
+        ...tlsDirectives(proxy),
+        `ssl_session_cache shared:${ident(plan.name)}_tls:10m;`,
+        'ssl_session_timeout 1d;',
+        'ssl_session_tickets off;',
+      );
+      if (proxy.hsts) lines.push('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;');
+    }
+    lines.push('', ...proxyDirectives(plan, proxy));
+    if (proxy.gzip) lines.push('', ...gzipDirectives(proxy.gzip));
+    lines.push('', ...locations(plan, proxy, served));
+    return `server {\n${indent(lines.join('\n'))}\n}`;
+  };
+  // With host blocks and nothing at the top level, the top level only names the default: no block of its own.
+  if (topServes || proxy.hosts.length === 0) parts.push(serverBlock(names, proxy, { tlsCert: null, tlsKey: null }, proxy.hosts.length > 0 && isDefault(null)));
+  for (const h of proxy.hosts) parts.push(serverBlock(h.names.join(' '), h, h, isDefault(h)));
   return `${parts.join('\n\n')}\n`;
 }
 

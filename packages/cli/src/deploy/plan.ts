@@ -39,7 +39,7 @@ export interface PlannedProxy {
   readonly listeners: readonly Listener[];
   readonly serverNames: readonly string[];
   /** Each route's traffic control (limits, allow/deny, auth) as the proxy reads it, auth files relocated; null for none. */
-  readonly routes: readonly { readonly prefix: string; readonly server: string; readonly traffic: RouteTraffic | null }[];
+  readonly routes: readonly PlannedRoute[];
   /** Upstreams of servers on other hosts (`upstreams` in the stack's proxy), by name, as the proxy reads them. */
   readonly remotes: readonly { readonly name: string; readonly upstream: UpstreamSpec }[];
   /** Passive health, as nginx's `max_fails` / `fail_timeout` and the proxy's `--max-fails` / `--fail-timeout`. */
@@ -55,10 +55,34 @@ export interface PlannedProxy {
   readonly readTimeout: number;
   /** On-the-fly compression (the proxy's --gzip on), or null when off. */
   readonly gzip: PlannedGzip | null;
+  /** Virtual hosts, each its own server block; the top level is the default unless one is marked. */
+  readonly hosts: readonly PlannedHost[];
+  readonly tls: PlannedTls;
   /** The stack's proxy config, relocated, for `nodicorn proxy -c`. */
   readonly config: Record<string, unknown>;
   /** False when the stack has no proxy and this one (one server at /) stands in for nginx only. */
   readonly fromStack: boolean;
+}
+
+/** A `hosts` block: an nginx `server {}` of its own, matched by `server_name`. */
+export interface PlannedHost {
+  /** nginx server_name syntax already: exact names, `*.suffix`, `.suffix`. */
+  readonly names: readonly string[];
+  readonly routes: readonly PlannedRoute[];
+  readonly statics: readonly { readonly prefix: string; readonly dir: string }[];
+  /** Its own certificate, or null for the top-level one. */
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  /** nginx default_server: takes every name no server_name covers. */
+  readonly isDefault: boolean;
+}
+
+/** The listeners' TLS options, by the proxy's own setting types (nginx ssl_protocols, ssl_ciphers, ssl_verify_client). */
+export interface PlannedTls {
+  readonly minVersion: ProxySettings['tlsMinVersion'];
+  readonly ciphers: string | null;
+  readonly caCerts: string | null;
+  readonly verifyClient: ProxySettings['tlsVerifyClient'];
 }
 
 export interface PlannedGzip {
@@ -68,9 +92,9 @@ export interface PlannedGzip {
   readonly level: number;
 }
 
-/** The stack's gzip settings, read by the proxy's own setting types so both sides agree on every value. */
-function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | null {
-  const read = <K extends ProxySettingKey>(key: K): ProxySettings[K] => {
+/** Reads a proxy setting from the stack by the proxy's own setting type, so both sides agree on every value. */
+function settingReader(raw: Record<string, unknown>, where: string) {
+  return <K extends ProxySettingKey>(key: K): ProxySettings[K] => {
     const spec = PROXY_SETTINGS[key];
     if (raw[key] === undefined) return spec.default as ProxySettings[K];
     try {
@@ -79,6 +103,11 @@ function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | nu
       throw new DeployError('ERR_DEPLOY_STACK', `${where} ${key}: ${(err as Error).message}.`);
     }
   };
+}
+
+/** The stack's gzip settings. */
+function gzipPlan(raw: Record<string, unknown>, where: string): PlannedGzip | null {
+  const read = settingReader(raw, where);
   if (!read('gzip')) return null;
   return { types: read('gzipTypes').flatMap((t) => t.split(/[\s,]+/)).filter(Boolean), minLength: read('gzipMinLength'), level: read('gzipCompLevel') };
 }
@@ -114,6 +143,25 @@ function staticEntry(entry: unknown, baseDir: string, where: string): { prefix: 
   return { prefix: prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix, dir: resolve(baseDir, dir) };
 }
 
+/** A stack route as deploy plans it: where it goes, its traffic control, and the object the proxy's config gets. */
+export interface PlannedRoute {
+  readonly prefix: string;
+  readonly server: string;
+  readonly traffic: RouteTraffic | null;
+  /** The route for `nodicorn proxy -c`: its own keys, the htpasswd path relocated. */
+  readonly config: Record<string, unknown>;
+}
+
+function routeList(value: unknown, path: string, baseDir: string, relocate: (path: string) => string, where: string): PlannedRoute[] {
+  return (asList(value) as Record<string, unknown>[]).map((r, i) => {
+    const { prefix: p, upstream, auth: _auth, ...rest } = r as { prefix: string; upstream: string; auth?: unknown };
+    const prefix = p.length > 1 ? p.replace(/\/+$/, '') : p;
+    const traffic = trafficOf(r, `${path}[${i}]`, baseDir, relocate, where);
+    const auth = traffic?.auth;
+    return { prefix, server: upstream, traffic, config: { ...rest, prefix, upstream, ...(auth ? { auth: { file: auth.file, realm: auth.realm, forward: auth.forward } } : {}) } };
+  });
+}
+
 function number(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
@@ -131,10 +179,10 @@ function bytes(value: unknown, fallback: number): number {
  * A route's traffic keys read by the proxy's own parser, so deploy refuses what the proxy would; the
  * htpasswd file is checked where it is now and then moved with the prefix.
  */
-function trafficOf(route: Record<string, unknown>, i: number, baseDir: string, relocate: (path: string) => string, where: string): RouteTraffic | null {
+function trafficOf(route: Record<string, unknown>, path: string, baseDir: string, relocate: (path: string) => string, where: string): RouteTraffic | null {
   let traffic: RouteTraffic | null;
   try {
-    traffic = routeTraffic(route, { path: `routes[${i}]`, where, baseDir });
+    traffic = routeTraffic(route, { path, where, baseDir });
   } catch (err) {
     if (err instanceof ProxySettingError) throw new DeployError('ERR_DEPLOY_STACK', err.message);
     throw err;
@@ -177,15 +225,26 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
     const listeners = (options.listen.length > 0 ? options.listen : asList(raw.listen ?? PROXY_DEFAULT_LISTEN)).map((l) =>
       parseListener(String(l), options.listen.length > 0 ? '--listen' : `${where} listen`),
     );
-    const rawRoutes = asList(raw.routes) as Record<string, unknown>[];
-    const routes = rawRoutes.map((r, i) => {
-      const { prefix: p, upstream } = r as { prefix: string; upstream: string };
-      return { prefix: p.length > 1 ? p.replace(/\/+$/, '') : p, server: upstream, traffic: trafficOf(r, i, stack.baseDir, relocate, where) };
-    });
+    const routes = routeList(raw.routes, 'routes', stack.baseDir, relocate, where);
     const statics = asList(raw.static).map((e) => staticEntry(e, stack.baseDir, where)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) }));
     const serverNames = options.serverNames.length > 0 ? options.serverNames : (asList(raw.serverName) as string[]);
     const tlsCert = options.tlsCert ?? (typeof raw.tlsCert === 'string' ? relocate(raw.tlsCert) : null);
     const tlsKey = options.tlsKey ?? (typeof raw.tlsKey === 'string' ? relocate(raw.tlsKey) : null);
+    const hosts = Object.entries((raw.hosts as Record<string, Record<string, unknown>> | undefined) ?? {}).map(([key, block]): PlannedHost => ({
+      names: key.split(/\s+/).filter(Boolean),
+      routes: routeList(block.routes, `hosts.${key}.routes`, stack.baseDir, relocate, where),
+      statics: asList(block.static).map((e) => staticEntry(e, stack.baseDir, `${where} hosts.${key}`)).map((s) => ({ prefix: s.prefix, dir: relocate(s.dir) })),
+      tlsCert: typeof block.tlsCert === 'string' ? relocate(block.tlsCert) : null,
+      tlsKey: typeof block.tlsKey === 'string' ? relocate(block.tlsKey) : null,
+      isDefault: block.default === true,
+    }));
+    const read = settingReader(raw, where);
+    const tls: PlannedTls = {
+      minVersion: read('tlsMinVersion'),
+      ciphers: read('tlsCiphers'),
+      caCerts: typeof raw.tlsCaCerts === 'string' ? relocate(raw.tlsCaCerts) : null,
+      verifyClient: read('tlsVerifyClient'),
+    };
     const socketOf = new Map(servers.map((s) => [s.name, s.socket]));
     const upstreams = Object.fromEntries(servers.map((s) => [s.name, [`unix:${s.socket}`]]));
     const remotes = Object.entries((raw.upstreams as Record<string, unknown> | undefined) ?? {})
@@ -202,19 +261,29 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       ...raw,
       listen: listeners.map((l) => `${l.scheme}://${isIP(l.host) === 6 ? `[${l.host}]` : l.host}:${l.port}`),
       upstreams: { ...(raw.upstreams as object | undefined), ...upstreams },
-      routes: routes.map((r, i) => {
-        const { auth: _auth, ...rest } = rawRoutes[i]!;
-        const auth = r.traffic?.auth;
-        return { ...rest, prefix: r.prefix, upstream: r.server, ...(auth ? { auth: { file: auth.file, realm: auth.realm, forward: auth.forward } } : {}) };
-      }),
+      routes: routes.map((r) => r.config),
       static: statics.map((s) => ({ prefix: s.prefix, dir: s.dir })),
       stateDir: `/var/lib/${stack.name}`,
     };
     if (serverNames.length > 0) config.serverName = serverNames;
     if (tlsCert) Object.assign(config, { tlsCert, tlsKey });
+    if (tls.caCerts) config.tlsCaCerts = tls.caCerts;
+    if (hosts.length > 0) {
+      config.hosts = Object.fromEntries(
+        hosts.map((h) => [
+          h.names.join(' '),
+          {
+            ...(h.routes.length ? { routes: h.routes.map((r) => r.config) } : {}),
+            ...(h.statics.length ? { static: h.statics } : {}),
+            ...(h.tlsCert ? { tlsCert: h.tlsCert, tlsKey: h.tlsKey } : {}),
+            ...(h.isDefault ? { default: true } : {}),
+          },
+        ]),
+      );
+    }
     if (config.static && (config.static as unknown[]).length === 0) delete config.static;
     const remoteNames = new Set(remotes.map((r) => r.name));
-    for (const r of routes) if (!socketOf.has(r.server) && !remoteNames.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is neither a server of the stack nor one of its proxy's upstreams.`);
+    for (const r of [...routes, ...hosts.flatMap((h) => h.routes)]) if (!socketOf.has(r.server) && !remoteNames.has(r.server)) throw new DeployError('ERR_DEPLOY_STACK', `${where}: route ${r.prefix} goes to "${r.server}", which is neither a server of the stack nor one of its proxy's upstreams.`);
     proxy = {
       listeners,
       serverNames,
@@ -230,6 +299,8 @@ export function planDeploy(stack: Stack, options: DeployOptions): DeployPlan {
       connectTimeout: number(raw.connectTimeout, 10),
       readTimeout: number(raw.upstreamTimeout, 60),
       gzip: gzipPlan(raw, where),
+      hosts,
+      tls,
       config,
       fromStack: stack.proxy !== null,
     };

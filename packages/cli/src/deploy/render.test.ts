@@ -218,6 +218,61 @@ describe('renderNginxSite', () => {
     await expect(async () => planDeploy(await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, gzip: 'maybe' } }), options(['nginx', '--stack', 'x', '--out', 'o']))).rejects.toThrow(/gzip: expected on or off/);
   });
 
+  it('renders host blocks as server blocks of their own: server_name, certificate, routes, default_server', async () => {
+    mkdirSync(join(dir, 'blog'), { recursive: true });
+    const spec = {
+      ...SHOP,
+      proxy: {
+        ...SHOP.proxy,
+        hosts: {
+          'api.shop.example': { routes: [{ prefix: '/', upstream: 'api' }], tlsCert: 'certs/api.pem', tlsKey: 'certs/api.key' },
+          '*.blog.example .docs.example': { static: ['/=blog'] },
+        },
+      },
+    };
+    const plan = planDeploy(await stackOf(spec), options(['nginx', '--stack', 'x', '--out', 'o', '--prefix', '/srv/shop', '--tls-cert', '/etc/ssl/shop.pem', '--tls-key', '/etc/ssl/shop.key']));
+    expect(plan.proxy!.hosts.map((h) => h.names)).toEqual([['api.shop.example'], ['*.blog.example', '.docs.example']]);
+    expect((plan.proxy!.config.hosts as Record<string, { tlsCert?: string; static?: { dir: string }[] }>)['api.shop.example']!.tlsCert).toBe('/srv/shop/certs/api.pem');
+    const site = renderNginxSite(plan);
+    const blocks = site.split(/\n(?=server \{)/).filter((b) => b.startsWith('server {'));
+    const find = (name: string) => blocks.filter((b) => b.includes(`server_name ${name};`) && b.includes('ssl_certificate'));
+    expect(blocks.filter((b) => b.includes('return 308'))).toHaveLength(3);
+    expect(site).toContain('server_name api.shop.example;\n    return 308 https://$host$request_uri;');
+    const [top] = find('shop.example');
+    expect(top).toContain('listen 443 ssl http2 default_server;');
+    expect(top).toContain('ssl_certificate /etc/ssl/shop.pem;');
+    expect(top).toContain('location / {\n        proxy_pass http://shop-web;');
+    const [api] = find('api.shop.example');
+    expect(api).toContain('listen 443 ssl http2;');
+    expect(api).toContain('ssl_certificate /srv/shop/certs/api.pem;\n    ssl_certificate_key /srv/shop/certs/api.key;');
+    expect(api).toContain('location / {\n        proxy_pass http://shop-api;');
+    expect(api).not.toContain('shop-web');
+    const [blog] = find('*.blog.example .docs.example');
+    expect(blog).toContain('ssl_certificate /etc/ssl/shop.pem;');
+    expect(blog).toContain('root /srv/shop/blog;');
+
+    // A host marked default takes default_server from the top level.
+    spec.proxy.hosts['api.shop.example'] = { ...spec.proxy.hosts['api.shop.example'], default: true } as never;
+    const marked = renderNginxSite(planDeploy(await stackOf(spec), options(['nginx', '--stack', 'x', '--out', 'o', '--tls-cert', '/c', '--tls-key', '/k'])));
+    expect(marked.match(/default_server/g)).toHaveLength(1);
+    expect(marked).toMatch(/listen 443 ssl http2 default_server;\n {4}server_name api\.shop\.example;/);
+  });
+
+  it("renders the listeners' TLS options: protocols, ciphers, client verification and its headers", async () => {
+    const plain = renderNginxSite(planDeploy(await stackOf(SHOP), options(['nginx', '--stack', 'x', '--out', 'o', '--tls-cert', '/c', '--tls-key', '/k'])));
+    expect(plain).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
+    expect(plain).not.toContain('ssl_verify_client');
+    // Client copies are cleared even without verification, as the proxy drops them.
+    expect(plain).toContain('proxy_set_header X-SSL-Client-Verify "";');
+    const spec = { ...SHOP, proxy: { ...SHOP.proxy, tlsMinVersion: 'TLSv1.3', tlsCiphers: 'ECDHE+AESGCM', tlsCaCerts: 'certs/clients-ca.pem', tlsVerifyClient: 'optional' } };
+    const plan = planDeploy(await stackOf(spec), options(['nginx', '--stack', 'x', '--out', 'o', '--prefix', '/srv/shop', '--tls-cert', '/c', '--tls-key', '/k']));
+    expect(plan.proxy!.config.tlsCaCerts).toBe('/srv/shop/certs/clients-ca.pem');
+    const site = renderNginxSite(plan);
+    expect(site).toContain('ssl_protocols TLSv1.3;\n    ssl_ciphers ECDHE+AESGCM;\n    ssl_client_certificate /srv/shop/certs/clients-ca.pem;\n    ssl_verify_client optional;');
+    expect(site).toContain('proxy_set_header X-SSL-Client-Verify $ssl_client_verify;\n    proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;');
+    await expect(async () => planDeploy(await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, tlsVerifyClient: 'maybe' } }), options(['nginx', '--stack', 'x', '--out', 'o']))).rejects.toThrow(/tlsVerifyClient: expected one of off, optional, on/);
+  });
+
   it('keeps a port that is not 443 in the redirect and needs a certificate for https', async () => {
     const stack = await stackOf({ ...SHOP, proxy: { ...SHOP.proxy, serverName: undefined, listen: ['https://127.0.0.1:8443', 'http://127.0.0.1:8080'] } });
     expect(() => planDeploy(stack, options(['nginx', '--stack', 'x', '--out', 'o']))).not.toThrow();

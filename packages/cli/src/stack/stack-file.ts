@@ -15,7 +15,7 @@ export interface StackFile {
   /** Where sockets, certificates, logs and the state file go; relative to the stack file. */
   stateDir?: string;
   servers: Record<string, Partial<Settings> & { app: string }>;
-  proxy?: Record<string, unknown> & { routes?: { prefix: string; upstream: string }[] };
+  proxy?: Record<string, unknown> & { routes?: { prefix: string; upstream: string }[]; hosts?: unknown };
 }
 
 export interface StackServer {
@@ -94,7 +94,9 @@ export async function loadStack(path: string): Promise<Stack> {
     // nodicorn over TCP: `upstreams: { api: ['10.0.0.5:8000'] }`).
     const remote = Object.keys((spec.proxy.upstreams as object | undefined) ?? {});
     const known = new Set([...servers.map((s) => s.name), ...remote]);
-    for (const route of spec.proxy.routes ?? []) {
+    const hosts = (spec.proxy.hosts ?? {}) as Record<string, { routes?: { prefix: string; upstream: string }[] } | undefined>;
+    const allRoutes = [...(spec.proxy.routes ?? []), ...Object.values(hosts).flatMap((h) => (Array.isArray(h?.routes) ? h.routes : []))];
+    for (const route of allRoutes) {
       if (!known.has(route.upstream)) {
         throw new SettingError(`${where}: proxy route ${route.prefix} goes to "${route.upstream}", which is neither a server here nor one of the proxy's upstreams (${[...known].join(', ')}).`);
       }
@@ -106,28 +108,45 @@ export async function loadStack(path: string): Promise<Stack> {
     if (spec.proxy.routes === undefined && servers.length === 1) proxy.routes = [{ prefix: '/', upstream: servers[0]!.name }];
     // The proxy's config is written into the state dir: paths in it must not depend on where it is read.
     const absolute = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-    if (Array.isArray(proxy.static)) {
-      proxy.static = (proxy.static as unknown[]).map((mount) => {
-        if (typeof mount === 'string' && mount.includes('=')) {
-          const eq = mount.indexOf('=');
-          return `${mount.slice(0, eq)}=${absolute(mount.slice(eq + 1))}`;
-        }
-        if (typeof mount === 'object' && mount !== null && typeof (mount as { dir?: unknown }).dir === 'string') {
-          return { ...mount, dir: absolute((mount as { dir: string }).dir) };
-        }
-        return mount;
-      });
-    }
-    for (const key of ['tlsCert', 'tlsKey', 'stateDir']) if (typeof proxy[key] === 'string') proxy[key] = absolute(proxy[key] as string);
+    const absoluteMounts = (list: unknown) =>
+      Array.isArray(list)
+        ? list.map((mount: unknown) => {
+            if (typeof mount === 'string' && mount.includes('=')) {
+              const eq = mount.indexOf('=');
+              return `${mount.slice(0, eq)}=${absolute(mount.slice(eq + 1))}`;
+            }
+            if (typeof mount === 'object' && mount !== null && typeof (mount as { dir?: unknown }).dir === 'string') {
+              return { ...mount, dir: absolute((mount as { dir: string }).dir) };
+            }
+            return mount;
+          })
+        : list;
     // A route's htpasswd file (auth: 'users' or { file: 'users' }) likewise.
-    if (Array.isArray(proxy.routes)) {
-      proxy.routes = (proxy.routes as unknown[]).map((route) => {
-        const auth = (route as { auth?: unknown } | null)?.auth;
-        if (typeof auth === 'string') return { ...(route as object), auth: absolute(auth) };
-        if (typeof auth === 'object' && auth !== null && typeof (auth as { file?: unknown }).file === 'string') return { ...(route as object), auth: { ...auth, file: absolute((auth as { file: string }).file) } };
-        return route;
-      });
+    const absoluteAuth = (list: unknown) =>
+      Array.isArray(list)
+        ? list.map((route: unknown) => {
+            const auth = (route as { auth?: unknown } | null)?.auth;
+            if (typeof auth === 'string') return { ...(route as object), auth: absolute(auth) };
+            if (typeof auth === 'object' && auth !== null && typeof (auth as { file?: unknown }).file === 'string') return { ...(route as object), auth: { ...auth, file: absolute((auth as { file: string }).file) } };
+            return route;
+          })
+        : list;
+    if (Array.isArray(proxy.static)) proxy.static = absoluteMounts(proxy.static);
+    if (Array.isArray(proxy.routes)) proxy.routes = absoluteAuth(proxy.routes) as typeof proxy.routes;
+    // Host blocks hold mounts and certificates of their own, resolved the same way.
+    if (spec.proxy.hosts && typeof spec.proxy.hosts === 'object') {
+      proxy.hosts = Object.fromEntries(
+        Object.entries(spec.proxy.hosts as Record<string, unknown>).map(([name, block]) => {
+          if (typeof block !== 'object' || block === null) return [name, block];
+          const b = { ...(block as Record<string, unknown>) };
+          if (b.static !== undefined) b.static = absoluteMounts(b.static);
+          if (b.routes !== undefined) b.routes = absoluteAuth(b.routes);
+          for (const key of ['tlsCert', 'tlsKey']) if (typeof b[key] === 'string') b[key] = absolute(b[key] as string);
+          return [name, b];
+        }),
+      );
     }
+    for (const key of ['tlsCert', 'tlsKey', 'tlsCaCerts', 'stateDir']) if (typeof proxy[key] === 'string') proxy[key] = absolute(proxy[key] as string);
   }
   return { name, file, baseDir, stateDir, servers, proxy, env: { NODICORN_STACK_NAME: name, NODICORN_STACK_DIR: stateDir } };
 }

@@ -25,6 +25,8 @@ export interface ForwardEnv {
   readonly compression: Compression | null;
   /** The error log, rate-limited: one line per failed try, as nginx's `upstream ... while ...`. */
   readonly errorLog: (message: string) => void;
+  /** --tls-verify-client optional: X-SSL-Client-Verify and X-SSL-Client-S-DN go upstream. */
+  readonly clientCertHeaders: boolean;
 }
 
 /** Methods safe to send twice (RFC 9110 §9.2.2); only these move on to the next server. */
@@ -75,7 +77,7 @@ type Body = Buffer | Readable | IncomingMessage | null;
  */
 export function forward(req: IncomingMessage, res: ServerResponse, ex: Exchange, group: UpstreamGroup, env: ForwardEnv, extraHeaders: readonly string[], dropAuthorization = false): void {
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  const headers = upstreamRequestHeaders(req, { proto, trusted: env.trusted, defaultHost: env.defaultHost, dropAuthorization });
+  const headers = upstreamRequestHeaders(req, { proto, trusted: env.trusted, defaultHost: env.defaultHost, dropAuthorization, clientCertHeaders: env.clientCertHeaders });
   if (isHttp2(req) ? !http2HasBody(req) : !hasBody(req)) {
     new Forwarding(req, res, ex, group, env, headers, null, extraHeaders).next();
     return;

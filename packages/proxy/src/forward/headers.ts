@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { clientCertHeaders } from '../tls/client-cert.js';
 
 /**
  * Hop-by-hop fields (RFC 9110 §7.6.1) and framing the proxy redoes itself: never forwarded in
@@ -28,6 +30,8 @@ export interface ForwardedFacts {
   readonly trusted: (address: string) => boolean;
   /** Host for X-Forwarded-Host when the client sent none (HTTP/1.0). */
   readonly defaultHost: string;
+  /** --tls-verify-client optional: tell the upstream what the client certificate proved. */
+  readonly clientCertHeaders?: boolean;
   /** Keep Upgrade/Connection for a WebSocket handshake. */
   readonly upgrade?: boolean;
   /** Leave the client's Authorization out (a route's `auth: { forward: false }`). */
@@ -68,7 +72,8 @@ export function upstreamRequestHeaders(req: IncomingMessage, facts: ForwardedFac
       (cookies ??= []).push(raw[i + 1]!);
       continue;
     }
-    if (OVERWRITTEN.has(lower)) {
+    // The proxy's own namespace for client-certificate facts: a client's copy is a forgery.
+    if (OVERWRITTEN.has(lower) || lower.startsWith('x-ssl-client-')) {
       if (lower === 'x-forwarded-for') clientChain = clientChain ? `${clientChain}, ${raw[i + 1]}` : raw[i + 1];
       continue;
     }
@@ -79,6 +84,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, facts: ForwardedFac
   const peer = peerAddress(req);
   const chain = clientChain && facts.trusted(peer) ? `${clientChain}, ${peer}` : peer;
   out.push('x-forwarded-for', chain, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', req.headers.host ?? authority ?? facts.defaultHost, 'x-real-ip', peer);
+  if (facts.clientCertHeaders && facts.proto === 'https') out.push(...clientCertHeaders(req.socket as TLSSocket));
   if (facts.upgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
   return out;
 }

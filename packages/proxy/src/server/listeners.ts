@@ -9,8 +9,7 @@ import { Http2Sessions } from '../http2/sessions.js';
 import type { ProxyApp } from '../proxy-app.js';
 import { formatListen, type ListenSpec } from '../settings/addresses.js';
 import type { ProxySettings } from '../settings/definitions.js';
-import type { TlsMaterial } from '../tls/certificates.js';
-import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
+import type { ListenerTls } from '../tls/listener-tls.js';
 
 export type ListenerServer = http.Server | https.Server | http2.Http2SecureServer;
 
@@ -31,7 +30,7 @@ export interface BoundListener extends Listener {
 const RESET_WINDOW_MS = 10_000;
 
 /** One http or https server whose handlers are the proxy app's, with nginx-like client limits. */
-export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxySettings, tls: TlsMaterial | null, onAbuse: (message: string) => void = () => {}): Listener {
+export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxySettings, tls: ListenerTls | null, onAbuse: (message: string) => void = () => {}): Listener {
   const options: http.ServerOptions = {
     // client_header_timeout: slow senders (slowloris) lose their connection, checked every second
     // rather than Node's default 30 s sweep.
@@ -47,14 +46,7 @@ export function createListener(spec: ListenSpec, app: ProxyApp, settings: ProxyS
     // (flow/request-checks.ts) refuses it and then reads nothing more (RFC 9112 §3.2).
     requireHostHeader: false,
   };
-  const tlsOptions = {
-    cert: tls?.cert,
-    key: tls?.key,
-    minVersion: 'TLSv1.2' as const,
-    secureOptions: TLS_SECURE_OPTIONS,
-    // nginx bounds the handshake by client_header_timeout; Node's default is 120 s.
-    handshakeTimeout: settings.clientHeaderTimeout * 1000,
-  };
+  const tlsOptions = tls?.serverOptions(settings.clientHeaderTimeout * 1000) ?? {};
   let sessions: Http2Sessions | null = null;
   let server: ListenerServer;
   if (spec.scheme === 'https' && settings.httpProtocols.includes('h2')) {

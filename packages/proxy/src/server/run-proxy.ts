@@ -1,11 +1,11 @@
 import { ProxyApp } from '../proxy-app.js';
 import { AccessLogWriter } from '../logging/access-log.js';
 import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
-import type { ProxyConfig } from '../settings/resolve.js';
+import type { ProxyConfig, Route } from '../settings/resolve.js';
 import { describeUpstream } from '../settings/upstreams.js';
-import { loadTls, type TlsMaterial } from '../tls/certificates.js';
+import { Certificates, type TlsMaterial } from '../tls/certificates.js';
+import { ListenerTls } from '../tls/listener-tls.js';
 import { closeAll, closeIdle, createListener, listen, stopAccepting, type BoundListener } from './listeners.js';
-import { TLS_SECURE_OPTIONS } from '../tls/hardening.js';
 
 export interface RunningProxy {
   readonly app: ProxyApp;
@@ -18,7 +18,7 @@ export interface RunningProxy {
   shutdown(): Promise<void>;
 }
 
-function banner(listeners: readonly BoundListener[], tls: TlsMaterial | null, log: ProxyLogger): void {
+function banner(listeners: readonly BoundListener[], config: ProxyConfig, tls: TlsMaterial | null, log: ProxyLogger): void {
   for (const l of listeners) log.info(`Listening at: ${l.url}`);
   const httpsUrl = listeners.find((l) => l.spec.scheme === 'https')?.url.replace(/\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::1?\])/, '//localhost');
   if (tls?.selfSigned) {
@@ -28,6 +28,7 @@ function banner(listeners: readonly BoundListener[], tls: TlsMaterial | null, lo
   } else if (tls) {
     log.info(`TLS: certificate ${tls.certPath}`);
   }
+  if (tls) for (const h of config.hosts) if (h.tlsCert) log.info(`TLS: certificate ${h.tlsCert} for ${h.names.join(' ')}`);
 }
 
 const UPSTREAM_ERRORS_PER_SECOND = 10;
@@ -36,7 +37,7 @@ const UPSTREAM_ERRORS_PER_SECOND = 10;
 export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
   guardStdio();
   const needsTls = config.listeners.some((l) => l.scheme === 'https');
-  let tls = needsTls ? await loadTls(config.settings, config.cwd) : null;
+  const tls = needsTls ? new ListenerTls(await Certificates.load(config), config.settings.tlsVerifyClient) : null;
   const accessLog = new AccessLogWriter(config.settings.accessLog);
   const bound: BoundListener[] = [];
   // nginx logs every failed upstream try at error level; ten a second is enough to explain a burst.
@@ -49,8 +50,10 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
     await app.close();
     throw err;
   }
-  banner(bound, tls, log);
-  for (const r of config.routes) log.info(`Route ${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${describeUpstream(config.upstreams.get(r.upstream)!)})`}`);
+  banner(bound, config, tls?.certificates.primary ?? null, log);
+  const describe = (r: Route) => `${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${describeUpstream(config.upstreams.get(r.upstream)!)})`}`;
+  for (const r of config.routes) log.info(`Route ${describe(r)}`);
+  for (const h of config.hosts) for (const r of h.routes) log.info(`Route ${h.names.join(' ')} ${describe(r)}`);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -63,9 +66,12 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
     async reload(next) {
       const same = JSON.stringify(next.listeners) === JSON.stringify(config.listeners);
       if (!same) log.warning('Reload: --listen changes take effect on restart; keeping the current listeners.');
-      if (needsTls) {
-        tls = await loadTls(next.settings, next.cwd);
-        for (const l of bound) if (l.spec.scheme === 'https') (l.server as import('node:tls').Server).setSecureContext({ cert: tls.cert, key: tls.key, secureOptions: TLS_SECURE_OPTIONS });
+      if (tls) {
+        if (next.settings.tlsVerifyClient !== tls.verifyClient) log.warning('Reload: --tls-verify-client changes take effect on restart; keeping the current one.');
+        // Loaded whole before anything changes: a missing or bad file throws (naming it) and the
+        // running certificates and config stay.
+        const certs = await Certificates.load(next);
+        tls.replace(certs, bound.filter((l) => l.spec.scheme === 'https').map((l) => l.server as import('node:tls').Server));
       }
       await app.reload(next);
       log.info('Reloaded configuration and certificates.');

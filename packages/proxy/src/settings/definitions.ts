@@ -1,4 +1,4 @@
-import { booleanType, intType, listType, optionalStringType, protocolsType, secondsType, sizeType, stringType, type HttpProtocol, type ValueType } from './value-types.js';
+import { booleanType, choiceType, intType, listType, optionalStringType, protocolsType, secondsType, sizeType, stringType, type HttpProtocol, type ValueType } from './value-types.js';
 
 export interface ProxySettingSpec<T> {
   readonly flags: readonly string[];
@@ -14,6 +14,11 @@ export interface ProxySettingSpec<T> {
   readonly doc: string;
 }
 
+export const TLS_VERIFY_CLIENT = ['off', 'optional', 'on'] as const;
+export type TlsVerifyClient = (typeof TLS_VERIFY_CLIENT)[number];
+export const TLS_MIN_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsMinVersion = (typeof TLS_MIN_VERSIONS)[number];
+
 const setting = <T>(spec: ProxySettingSpec<T>): ProxySettingSpec<T> => spec;
 const positive = (v: number) => (v > 0 ? undefined : `must be more than 0, got ${v}`);
 const range = (lo: number, hi: number) => (v: number) => (v >= lo && v <= hi ? undefined : `must be from ${lo} to ${hi}, got ${v}`);
@@ -28,7 +33,7 @@ export const PROXY_SETTINGS = {
     flags: ['-c', '--config'],
     type: { ...optionalStringType, meta: 'FILE' },
     default: null,
-    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] }, routes: [{ prefix, upstream, limitReq, limitConn, allow, deny, auth }], static: [..] } plus any setting below by its config key.',
+    doc: 'A proxy.config.json or .mjs file: { listen, upstreams: { NAME: [..] | { servers, balance, healthCheck, sticky } }, routes: [{ prefix, upstream, limitReq, limitConn, allow, deny, auth }], static: [..], hosts: { NAMES: { routes, static, tlsCert, tlsKey, default } } } plus any setting below by its config key.',
   }),
   listen: setting<string[]>({
     flags: ['-l', '--listen'],
@@ -62,6 +67,30 @@ export const PROXY_SETTINGS = {
     type: optionalStringType,
     default: null,
     doc: 'PEM private key for --tls-cert.',
+  }),
+  tlsCaCerts: setting<string | null>({
+    flags: ['--tls-ca-certs'],
+    type: { ...optionalStringType, meta: 'FILE' },
+    default: null,
+    doc: 'PEM CA certificates that client certificates are verified against (nginx ssl_client_certificate); needed by --tls-verify-client.',
+  }),
+  tlsVerifyClient: setting<TlsVerifyClient>({
+    flags: ['--tls-verify-client'],
+    type: choiceType(TLS_VERIFY_CLIENT),
+    default: 'off',
+    doc: 'Client certificates (nginx ssl_verify_client): on refuses the TLS handshake without a valid one; optional asks for one, answers 400 to a certificate that fails (as nginx), and forwards X-SSL-Client-Verify (SUCCESS or NONE) and X-SSL-Client-S-DN upstream; client-sent copies are always dropped.',
+  }),
+  tlsCiphers: setting<string | null>({
+    flags: ['--tls-ciphers'],
+    type: { ...optionalStringType, meta: 'CIPHERS' },
+    default: null,
+    doc: "OpenSSL cipher list for TLS 1.2 (nginx ssl_ciphers), e.g. ECDHE+AESGCM:ECDHE+CHACHA20; default Node's own list. TLS 1.3 suites are not affected.",
+  }),
+  tlsMinVersion: setting<TlsMinVersion>({
+    flags: ['--tls-min-version'],
+    type: choiceType(TLS_MIN_VERSIONS),
+    default: 'TLSv1.2',
+    doc: 'Oldest TLS version accepted (nginx ssl_protocols): TLSv1.2 or TLSv1.3.',
   }),
   stateDir: setting<string>({
     flags: ['--state-dir'],

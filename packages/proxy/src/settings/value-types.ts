@@ -98,6 +98,15 @@ export const protocolsType: ValueType<HttpProtocol[]> = {
   },
 };
 
+/** One of a fixed set of words (`off|optional|on`), as an nginx directive taking keywords. */
+export function choiceType<T extends string>(choices: readonly T[]): ValueType<T> {
+  const from = (v: unknown): T => {
+    if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
+    throw expected(`one of ${choices.join(', ')}`, v);
+  };
+  return { meta: choices.join('|'), parse: from, from };
+}
+
 function failWith(what: string, got: unknown): never {
   throw expected(what, got);
 }

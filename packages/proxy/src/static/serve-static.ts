@@ -107,6 +107,8 @@ export class StaticMount {
           if (res.statusCode !== 200) return;
           const headers = res.getHeaders();
           for (const h of PER_RESPONSE) delete headers[h];
+          // An HTTP/2 response lists `:status` among its headers; replayed, writeHead would throw.
+          for (const h of Object.keys(headers)) if (h.charCodeAt(0) === 58) delete headers[h];
           this.#cache.fill(cacheKey, filePath, stat, headers);
         });
       });
