@@ -9,6 +9,7 @@ import { resolveIdentity } from './arbiter/users.js';
 import { childExecArgv } from './process/exec-argv.js';
 import { defaultControlPath, serverName } from './control/paths.js';
 import { ownFiles, watchForReload } from './dev-reload.js';
+import { renderStatsdPrometheus } from './metrics/prometheus.js';
 import { startMetricsServer } from './metrics/server.js';
 import { STATSD_FLUSH_MS, StatsdSink } from './metrics/statsd.js';
 import { startControlServer } from './control/server.js';
@@ -274,7 +275,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     }, { ignore });
     stopWatching = () => void watcher.close();
   }
-  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, { metrics: () => arbiter.metrics(), readiness: () => arbiter.readiness() }, log);
+  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, { metrics: () => arbiter.metrics() + (statsd ? renderStatsdPrometheus(statsd) : ''), readiness: () => arbiter.readiness() }, log);
   const commandSignals = { ttin: 'SIGTTIN', ttou: 'SIGTTOU', stop: 'SIGTERM' } as const;
   control = await startControl(settings, name, log, (request) => {
     if (request.command === 'status') return { ok: true, status: arbiter.status(name) };
