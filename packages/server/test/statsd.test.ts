@@ -1,5 +1,7 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids, onCleanup, request, runCleanups, startNodicorn, until } from '@nodicorn/testkit';
 import { appDir } from './fixtures.js';
@@ -54,6 +56,20 @@ describe('--statsd-host: Gunicorn\'s statsd metrics, sent by the master for the 
     await until(() => childPids(server.pid).length === 2 && childPids(server.pid).some((pid) => !before.includes(pid)), 15_000, 'the replacement worker');
     const gauge = statsd.lines().length;
     await until(() => statsd.lines().slice(gauge).includes(`${p}.workers:2|g|#env:test,blue`), 15_000, 'the gauge back at 2');
+  });
+
+  it('HUP with a new statsd_prefix and dogstatsd_tags in the config file: the lines after the reload carry them', async () => {
+    const statsd = await statsdSink();
+    const dir = appDir();
+    const config = (prefix: string, tags: string) => writeFileSync(join(dir, 'conf.json'), JSON.stringify({ statsd_host: `127.0.0.1:${statsd.port}`, statsd_prefix: prefix, dogstatsd_tags: tags }));
+    config('before', '');
+    const server = await startNodicorn(['--chdir', dir, '-b', '127.0.0.1:0', '-c', join(dir, 'conf.json'), 'app.mjs:app']);
+    await until(() => statsd.lines().includes('before.gunicorn.workers:1|g'), 15_000, 'the first prefix');
+    config('after', 'env:new');
+    server.signal('SIGHUP');
+    await server.waitFor(/Reload complete/);
+    expect((await request({ url: server.url })).status).toBe(200);
+    await until(() => statsd.lines().includes('after.gunicorn.requests:1|c|@1.0|#env:new'), 15_000, 'the new prefix and tags');
   });
 
   it('a statsd that goes away costs counted send errors, never the master or a request; sending resumes when it is back', async () => {
