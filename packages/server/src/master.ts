@@ -163,6 +163,10 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const { settings } = input;
   const hooks = input.hooks ?? {};
   const log = new ErrorLog(settings.errorlog, settings.loglevel);
+  // The master's own warning and error lines count for statsd from the first (Gunicorn's logger).
+  let statsd = StatsdSink.for(settings, log);
+  const countLogLines = () => (log.onCounted = statsd ? (level) => statsd?.countLog(level) : undefined);
+  countLogLines();
   process.chdir(settings.chdir);
   // Fail in one line here rather than in every worker: a missing module cannot become importable.
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
@@ -195,9 +199,6 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   let metricsServer: { close(): void } | null = null;
   let stopWatching = () => undefined as void;
   const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
-  let statsd = StatsdSink.for(settings, log);
-  const countLogLines = () => (log.onCounted = statsd ? (level) => statsd?.countLog(level) : undefined);
-  countLogLines();
   void statsd?.open();
   const signalHandlers = new Map<NodeJS.Signals, () => void>();
   // Gunicorn closes its listeners (and unlinks Unix paths) as a stop begins: a client connecting

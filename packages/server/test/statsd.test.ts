@@ -69,7 +69,33 @@ describe('--statsd-host: Gunicorn\'s statsd metrics, sent by the master for the 
     server.signal('SIGHUP');
     await server.waitFor(/Reload complete/);
     expect((await request({ url: server.url })).status).toBe(200);
-    await until(() => statsd.lines().includes('after.gunicorn.requests:1|c|@1.0|#env:new'), 15_000, 'the new prefix and tags');
+    await until(() => statsd.sum('after.gunicorn.requests') === 1, 15_000, 'the request after the reload, under the new prefix');
+    expect(statsd.lines().filter((l) => l.startsWith('after.'))).toContain('after.gunicorn.requests:1|c|@1.0|#env:new');
+    expect(statsd.lines().filter((l) => l.startsWith('after.')).every((l) => l.endsWith('|#env:new'))).toBe(true);
+  });
+
+  it("every request counts across a HUP under traffic and a stop: a retiring worker hands its last counts over as it exits", async () => {
+    const statsd = await statsdSink();
+    const server = await startNodicorn(['-w', '2', '--chdir', appDir(), '-b', '127.0.0.1:0', '--statsd-host', `127.0.0.1:${statsd.port}`, 'app.mjs:app']);
+    let served = 0;
+    let looping = true;
+    const loop = (async () => {
+      while (looping) if ((await request({ url: server.url })).status === 200) served++;
+    })();
+    await until(() => served >= 20, 15_000, 'traffic');
+    const before = childPids(server.pid);
+    server.signal('SIGHUP');
+    // The old workers stop accepting the moment their replacements are ready and exit once their
+    // last responses are out: what they served in their last 250 ms is in no periodic report.
+    await until(() => childPids(server.pid).length === 2 && childPids(server.pid).every((pid) => !before.includes(pid)), 15_000, 'the old workers gone');
+    looping = false;
+    await loop;
+    await until(() => statsd.sum('gunicorn.requests') === served, 5_000, `all ${served} requests counted`);
+    for (let i = 0; i < 3; i++) expect((await request({ url: server.url })).status).toBe(200);
+    server.signal('SIGTERM');
+    expect(await server.exited()).toBe(0);
+    await until(() => statsd.sum('gunicorn.requests') === served + 3, 5_000, 'the requests before the stop counted');
+    expect(statsd.lines()).toContain('gunicorn.workers:0|g');
   });
 
   it('a statsd that goes away costs counted send errors, never the master or a request; sending resumes when it is back', async () => {

@@ -173,7 +173,25 @@ async function gracefulStop(): Promise<void> {
   } catch (err) {
     log.error(`App shutdown() failed: ${describe(err)}`);
   }
+  await handOverLastCounts();
   finish(EXIT.OK);
+}
+
+/**
+ * A retiring worker's last requests still count: its final statsd batch goes to the master before
+ * it exits (the 250 ms report would come too late). Bounded, so a stuck channel cannot hold the exit.
+ */
+function handOverLastCounts(): Promise<void> {
+  const batch = statsd?.take();
+  if (!batch || !process.connected || !process.send) return Promise.resolve();
+  const last: WorkerMessage = { type: 'load', requests: tracker.served, connections: worker.openConnections, statsd: batch };
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1_000);
+    process.send!(last, undefined, undefined, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function finish(code: number): never {
