@@ -11,7 +11,8 @@ import { defaultControlPath, serverName } from './control/paths.js';
 import { ownFiles, watchForReload } from './dev-reload.js';
 import { renderStatsdPrometheus } from './metrics/prometheus.js';
 import { startMetricsServer } from './metrics/server.js';
-import { STATSD_FLUSH_MS, StatsdSink } from './metrics/statsd.js';
+import type { StatsdSink } from './metrics/statsd.js';
+import { STATSD_FLUSH_MS } from './metrics/statsd-batch.js';
 import { startControlServer } from './control/server.js';
 import { EXIT, NodicornError, describeError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
@@ -121,6 +122,11 @@ function checkLogFiles(settings: Settings, identity: { uid?: number; gid?: numbe
   }
 }
 
+/** The master's statsd client for these settings; its module (and node:dgram) loads only when one is asked for. */
+async function statsdFor(settings: Settings, log: ErrorLog): Promise<StatsdSink | null> {
+  return settings.statsdHost ? (await import('./metrics/statsd.js')).StatsdSink.for(settings, log) : null;
+}
+
 /** What the master binds (host names resolved to their addresses) and who accepts on it. */
 async function bindPlan(settings: Settings, env: NodeJS.ProcessEnv) {
   const binds = await resolveBindHosts(listenerSpecs(settings, env, process.pid));
@@ -134,7 +140,7 @@ async function bindPlan(settings: Settings, env: NodeJS.ProcessEnv) {
 export async function checkConfig(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
   checkLogFiles(settings, resolveIdentity(settings.user, settings.group));
-  checkWorkerTls(settings);
+  await checkWorkerTls(settings);
   const { binds, acceptMode } = await bindPlan(settings, env);
   for (const listener of await bindAll(binds, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, attempts: 1 })) listener.close();
   return EXIT.OK;
@@ -164,7 +170,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const hooks = input.hooks ?? {};
   const log = new ErrorLog(settings.errorlog, settings.loglevel);
   // The master's own warning and error lines count for statsd from the first (Gunicorn's logger).
-  let statsd = StatsdSink.for(settings, log);
+  let statsd = await statsdFor(settings, log);
   const countLogLines = () => (log.onCounted = statsd ? (level) => statsd?.countLog(level) : undefined);
   countLogLines();
   process.chdir(settings.chdir);
@@ -172,7 +178,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
   checkLogFiles(settings, identity);
-  checkWorkerTls(settings);
+  await checkWorkerTls(settings);
   try {
     await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
   } catch (err) {
@@ -243,15 +249,16 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   // the old workers serving rather than fail every new one.
   const onHup = () => {
     (input.reread ? input.reread() : Promise.resolve(undefined))
-      .then((next) => {
-        checkWorkerTls(next?.settings ?? arbiter.settings);
+      .then(async (next) => {
+        await checkWorkerTls(next?.settings ?? arbiter.settings);
         if (!next) return arbiter.enqueue({ type: 'signal', signal: 'SIGHUP' });
         if (next.settings.bind.join() !== arbiter.settings.bind.join()) log.warning('HUP: bind changed in the config; new sockets need a restart, the old ones stay');
         arbiter.enqueue({ type: 'reload', settings: { ...next.settings, bind: arbiter.settings.bind }, hooks: next.hooks });
         // A new --statsd-host, prefix or tags take effect as the new workers do (Gunicorn makes a new logger on HUP).
         if (!(statsd?.sameAs(next.settings) ?? next.settings.statsdHost === null)) {
+          const fresh = await statsdFor(next.settings, log);
           statsd?.flushAndClose(arbiter.workerCount());
-          statsd = StatsdSink.for(next.settings, log);
+          statsd = fresh;
           countLogLines();
           void statsd?.open();
         }

@@ -1,3 +1,6 @@
+/** How often the master sends the server's counts to --statsd-host. */
+export const STATSD_FLUSH_MS = 1_000;
+
 /** The error-log levels Gunicorn's statsd logger counts, as gunicorn.log.LEVEL. */
 export const COUNTED_LOG_LEVELS = ['critical', 'error', 'warning', 'exception'] as const;
 export type CountedLogLevel = (typeof COUNTED_LOG_LEVELS)[number];

@@ -6,8 +6,6 @@ import type { Settings } from '../settings/definitions.js';
 import { COUNTED_LOG_LEVELS, type CountedLogLevel, type StatsdBatch } from './statsd-batch.js';
 import { parseStatsdHost, type StatsdAddress } from './statsd-address.js';
 
-/** How often the master sends the server's counts. */
-export const STATSD_FLUSH_MS = 1_000;
 /**
  * The largest datagram sent: several lines go in one, newline-separated (the statsd protocol allows
  * it), up to what fits an Ethernet MTU after IP and UDP headers, as statsd clients commonly cap it.

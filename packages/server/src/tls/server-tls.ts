@@ -1,6 +1,6 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import tls from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import { EXIT, NodicornError, SettingError } from '../errors.js';
 import type { Settings } from '../settings/definitions.js';
 
@@ -10,7 +10,7 @@ export interface WorkerTls {
   readonly key: Buffer;
   readonly ca?: Buffer;
   readonly ciphers?: string;
-  readonly minVersion: tls.SecureVersion;
+  readonly minVersion: SecureVersion;
   readonly requestCert: boolean;
   readonly rejectUnauthorized: boolean;
 }
@@ -65,7 +65,7 @@ function pemCertificates(text: string): string[] {
  * is one line naming the setting instead of every new worker failing its boot: the settings go
  * together, the files read and parse, the key is the certificate's, and OpenSSL takes the cipher list.
  */
-export function checkWorkerTls(settings: Settings): void {
+export async function checkWorkerTls(settings: Settings): Promise<void> {
   if (!settings.certfile !== !settings.keyfile) {
     throw new NodicornError('ERR_BAD_SETTING', `Invalid ${settings.certfile ? 'keyfile (--keyfile)' : 'certfile (--certfile)'}: --certfile and --keyfile go together; give both or neither.`, EXIT.USAGE);
   }
@@ -78,6 +78,8 @@ export function checkWorkerTls(settings: Settings): void {
     throw new SettingError(`Invalid cert_reqs (--cert-reqs) ${settings.certReqs}: client certificates are checked against --ca-certs FILE, the authorities that sign them; give it.`);
   }
   const material = loadWorkerTls(settings)!;
+  // Loaded only for a server that speaks TLS: most masters never need OpenSSL's bindings.
+  const [{ X509Certificate, createPrivateKey }, tls] = await Promise.all([import('node:crypto'), import('node:tls')]);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(material.cert);
