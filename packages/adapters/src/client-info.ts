@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { certificateOf, type ClientCertificate } from './client-certificate.js';
 import { clientInfoFrom, type ClientInfo, type Trust } from './forwarded.js';
 
 // Global symbols: the app may import clientInfo from its own copy of this package while the
@@ -32,4 +33,16 @@ export function clientInfo(request: Request): ClientInfo {
   if (incoming) return clientInfoFrom(incoming, (request as Tagged)[kTrust]);
   const url = new URL(request.url);
   return { address: undefined, scheme: url.protocol.slice(0, -1), host: url.host || undefined };
+}
+
+/**
+ * The client certificate of a request over the server's own TLS (--certfile with --cert-reqs
+ * optional or required): `{ authorized, authorizationError, subject, issuer, fingerprint256 }`,
+ * undefined over plain HTTP. Takes any framework's request: a Node `IncomingMessage` (Express `req`,
+ * Koa `ctx.req`, Fastify `request.raw`, a plain listener) or a bridged Fetch `Request` (Hono
+ * `c.req.raw`, a fetch handler's argument).
+ */
+export function clientCertificate(request: Request | IncomingMessage): ClientCertificate | undefined {
+  const incoming = 'socket' in request ? request : (request as Tagged)[kIncoming];
+  return incoming ? certificateOf(incoming) : undefined;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { certificateOf, type ClientCertificate } from './client-certificate.js';
 
 export type Trust = (address: string | undefined) => boolean;
 
@@ -47,6 +48,11 @@ export interface ClientInfo {
   readonly scheme: string;
   /** The host the client asked for (trusted X-Forwarded-Host, else Host), with any port. */
   readonly host: string | undefined;
+  /**
+   * Over TLS to this server (--certfile): the peer's client certificate, as --cert-reqs judged it.
+   * Absent over plain HTTP; a proxy that terminates TLS in front sends none of its client's.
+   */
+  readonly certificate?: ClientCertificate | undefined;
 }
 
 /**
@@ -58,11 +64,13 @@ export function clientInfoFrom(incoming: IncomingMessage, trust: Trust | undefin
   const peer = socket?.remoteAddress;
   const own = socket?.encrypted ? 'https' : 'http';
   const headers = incoming.headers;
-  if (!trust || !trust(peer)) return { address: peer, scheme: own, host: headers.host };
+  const tls = socket?.encrypted ? { certificate: certificateOf(incoming) } : {};
+  if (!trust || !trust(peer)) return { address: peer, scheme: own, host: headers.host, ...tls };
   return {
     address: clientAddress(peer, headers['x-forwarded-for'], trust),
     scheme: firstValue(headers['x-forwarded-proto'])?.toLowerCase() ?? own,
     host: firstValue(headers['x-forwarded-host']) ?? headers.host,
+    ...tls,
   };
 }
 

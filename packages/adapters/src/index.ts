@@ -1,6 +1,7 @@
 export type { App, RequestListener, AdapterOptions } from './app.js';
 export type { ExpressLike, KoaLike, FastifyLike, NestLike, HttpServerLike, FetchHandler, FetchApp, Shape } from './shapes.js';
 export type { ClientInfo } from './forwarded.js';
+export type { ClientCertificate } from './client-certificate.js';
 export { toApp } from './to-app.js';
 export { fromExpress } from './express.js';
 export { fromKoa } from './koa.js';
@@ -10,7 +11,7 @@ export { fromFetch, fromHono } from './fetch.js';
 export { fromListener } from './listener.js';
 export { fromHttpServer } from './http-server.js';
 export { fromNextDir, isNextDir } from './next.js';
-export { clientInfo } from './client-info.js';
+export { clientInfo, clientCertificate } from './client-info.js';
 export { detectShape, isApp, isExpressApp, isKoaApp, isFastifyApp, isNestApp, isHttpServer, isHonoApp, isFetchApp } from './shapes.js';
 export { describeValue } from './describe.js';
 export { NotAnAppError, ACCEPTED_SHAPES, ACCEPTED_KINDS } from './errors.js';

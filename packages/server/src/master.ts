@@ -9,7 +9,10 @@ import { resolveIdentity } from './arbiter/users.js';
 import { childExecArgv } from './process/exec-argv.js';
 import { defaultControlPath, serverName } from './control/paths.js';
 import { ownFiles, watchForReload } from './dev-reload.js';
+import { renderStatsdPrometheus } from './metrics/prometheus.js';
 import { startMetricsServer } from './metrics/server.js';
+import type { StatsdSink } from './metrics/statsd.js';
+import { STATSD_FLUSH_MS } from './metrics/statsd-batch.js';
 import { startControlServer } from './control/server.js';
 import { EXIT, NodicornError, describeError } from './errors.js';
 import { ErrorLog } from './logging/error-log.js';
@@ -19,6 +22,7 @@ import { parseBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
 import { acceptModeFor } from './sockets/accept-mode.js';
 import { bindAll, type Listener } from './sockets/listeners.js';
 import { resolveBindHosts } from './sockets/resolve-host.js';
+import { checkWorkerTls } from './tls/server-tls.js';
 
 /** The signals the master acts on (Gunicorn's table); everything else keeps Node's default. */
 export const MASTER_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGWINCH'];
@@ -118,14 +122,9 @@ function checkLogFiles(settings: Settings, identity: { uid?: number; gid?: numbe
   }
 }
 
-/** --certfile and --keyfile come together and must be readable, or the workers could not boot. */
-function checkTlsFiles(settings: Settings): void {
-  if (!settings.certfile !== !settings.keyfile) {
-    throw new NodicornError('ERR_BAD_SETTING', `Invalid ${settings.certfile ? 'keyfile (--keyfile)' : 'certfile (--certfile)'}: --certfile and --keyfile go together; give both or neither.`, EXIT.USAGE);
-  }
-  for (const [name, path] of [['certfile', settings.certfile], ['keyfile', settings.keyfile]] as const) {
-    if (path) assertOpens(path, 'r', `Cannot read ${name} (--${name})`);
-  }
+/** The master's statsd client for these settings; its module (and node:dgram) loads only when one is asked for. */
+async function statsdFor(settings: Settings, log: ErrorLog): Promise<StatsdSink | null> {
+  return settings.statsdHost ? (await import('./metrics/statsd.js')).StatsdSink.for(settings, log) : null;
 }
 
 /** What the master binds (host names resolved to their addresses) and who accepts on it. */
@@ -141,7 +140,7 @@ async function bindPlan(settings: Settings, env: NodeJS.ProcessEnv) {
 export async function checkConfig(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   await loadApp(parseEntrySpec(settings.app), settings.chdir);
   checkLogFiles(settings, resolveIdentity(settings.user, settings.group));
-  checkTlsFiles(settings);
+  await checkWorkerTls(settings);
   const { binds, acceptMode } = await bindPlan(settings, env);
   for (const listener of await bindAll(binds, { umask: settings.umask, mode: acceptMode, backlog: settings.backlog, attempts: 1 })) listener.close();
   return EXIT.OK;
@@ -170,12 +169,16 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   const { settings } = input;
   const hooks = input.hooks ?? {};
   const log = new ErrorLog(settings.errorlog, settings.loglevel);
+  // The master's own warning and error lines count for statsd from the first (Gunicorn's logger).
+  let statsd = await statsdFor(settings, log);
+  const countLogLines = () => (log.onCounted = statsd ? (level) => statsd?.countLog(level) : undefined);
+  countLogLines();
   process.chdir(settings.chdir);
   // Fail in one line here rather than in every worker: a missing module cannot become importable.
   resolveModule(parseEntrySpec(settings.app).module, settings.chdir);
   const identity = resolveIdentity(settings.user, settings.group);
   checkLogFiles(settings, identity);
-  checkTlsFiles(settings);
+  await checkWorkerTls(settings);
   try {
     await hooks.onStarting?.({ pid: process.pid, settings, log, workerPids: [] });
   } catch (err) {
@@ -202,6 +205,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   let metricsServer: { close(): void } | null = null;
   let stopWatching = () => undefined as void;
   const tickMs = Math.max(100, Math.min(1000, settings.timeout * 250 || 1000));
+  void statsd?.open();
   const signalHandlers = new Map<NodeJS.Signals, () => void>();
   // Gunicorn closes its listeners (and unlinks Unix paths) as a stop begins: a client connecting
   // during the drain is refused at once (ENOENT, ECONNREFUSED) instead of waiting in a backlog no
@@ -223,8 +227,11 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     reopenLogs: () => log.reopen(),
     name,
     writeOutput: (line) => log.raw(line),
+    onStatsd: (batch) => statsd?.add(batch),
     onHalt: (code) => {
       clearInterval(ticker);
+      clearInterval(statsdFlush);
+      statsd?.flushAndClose(0);
       control?.close();
       metricsServer?.close();
       stopWatching();
@@ -237,16 +244,26 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
   });
   arbiter.hooks = hooks;
   // HUP re-reads the config file first (asynchronous), then reloads through the event queue; a
-  // broken file aborts that reload and the running workers carry on.
+  // broken file aborts that reload and the running workers carry on. The TLS files are checked
+  // again too: the new workers read them, and a renewed certificate that does not load must leave
+  // the old workers serving rather than fail every new one.
   const onHup = () => {
-    if (!input.reread) return arbiter.enqueue({ type: 'signal', signal: 'SIGHUP' });
-    input.reread().then(
-      (next) => {
+    (input.reread ? input.reread() : Promise.resolve(undefined))
+      .then(async (next) => {
+        await checkWorkerTls(next?.settings ?? arbiter.settings);
+        if (!next) return arbiter.enqueue({ type: 'signal', signal: 'SIGHUP' });
         if (next.settings.bind.join() !== arbiter.settings.bind.join()) log.warning('HUP: bind changed in the config; new sockets need a restart, the old ones stay');
         arbiter.enqueue({ type: 'reload', settings: { ...next.settings, bind: arbiter.settings.bind }, hooks: next.hooks });
-      },
-      (err: unknown) => log.error(`Reload aborted, the running workers carry on: ${describeError(err)}`),
-    );
+        // A new --statsd-host, prefix or tags take effect as the new workers do (Gunicorn makes a new logger on HUP).
+        if (!(statsd?.sameAs(next.settings) ?? next.settings.statsdHost === null)) {
+          const fresh = await statsdFor(next.settings, log);
+          statsd?.flushAndClose(arbiter.workerCount());
+          statsd = fresh;
+          countLogLines();
+          void statsd?.open();
+        }
+      })
+      .catch((err: unknown) => log.error(`Reload aborted, the running workers carry on: ${describeError(err)}`));
   };
   for (const signal of MASTER_SIGNALS) {
     const handler = signal === 'SIGHUP' ? onHup : () => arbiter.enqueue({ type: 'signal', signal });
@@ -254,6 +271,8 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     process.on(signal, handler);
   }
   const ticker = setInterval(() => arbiter.enqueue({ type: 'tick' }), tickMs);
+  const statsdFlush = setInterval(() => statsd?.flush(arbiter.workerCount()), STATSD_FLUSH_MS);
+  statsdFlush.unref();
   if (settings.reload) {
     log.warning('--reload is on: workers are replaced whenever a file under chdir changes. Do not use it in production.');
     const watched = [settings.chdir, ...settings.reloadExtraFiles];
@@ -264,7 +283,7 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     }, { ignore });
     stopWatching = () => void watcher.close();
   }
-  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, { metrics: () => arbiter.metrics(), readiness: () => arbiter.readiness() }, log);
+  if (settings.metricsBind) metricsServer = await startMetricsServer(settings.metricsBind, { metrics: () => arbiter.metrics() + (statsd ? renderStatsdPrometheus(statsd) : ''), readiness: () => arbiter.readiness() }, log);
   const commandSignals = { ttin: 'SIGTTIN', ttou: 'SIGTTOU', stop: 'SIGTERM' } as const;
   control = await startControl(settings, name, log, (request) => {
     if (request.command === 'status') return { ok: true, status: arbiter.status(name) };

@@ -1,5 +1,6 @@
 import type { ServerStatus } from './control/protocol.js';
 import type { WorkerCounters } from './metrics/counters.js';
+import type { StatsdBatch } from './metrics/statsd-batch.js';
 import type { Settings } from './settings/definitions.js';
 import type { AcceptMode } from './sockets/accept-mode.js';
 
@@ -47,7 +48,13 @@ export type WorkerMessage =
     }
   | { readonly type: 'recycle'; readonly reason: string }
   /** Sent every 250 ms when it changed: what `status` shows and what the master balances on. */
-  | { readonly type: 'load'; readonly requests: number; readonly connections: number }
+  | {
+      readonly type: 'load';
+      readonly requests: number;
+      readonly connections: number;
+      /** With --statsd-host: what the worker counted since its last batch (sent whenever there is one). */
+      readonly statsd?: StatsdBatch;
+    }
   /** Sync workers: the connection the master handed over is done; send the next. */
   | { readonly type: 'free' }
   /** An app asked for the server's stats (serverStats()); the master answers with a StatsMessage. */

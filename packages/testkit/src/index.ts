@@ -249,3 +249,4 @@ export function freePort(): Promise<number> {
   });
 }
 export { listeningPorts } from './listening.js';
+export { hasOpenssl, makeCa, type CertFiles, type TestCa } from './certs.js';

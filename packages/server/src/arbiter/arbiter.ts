@@ -10,6 +10,7 @@ import { addCounters, emptyCounters, type WorkerCounters } from '../metrics/coun
 import { renderPrometheus } from '../metrics/prometheus.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import type { Listener } from '../sockets/listeners.js';
+import type { StatsdBatch } from '../metrics/statsd-batch.js';
 import { maxRequestsFor, respawnDelayMs } from './backoff.js';
 import type { SpawnWorker, WorkerProcess } from './spawn-worker.js';
 import { MASTER_TRANSITIONS, WORKER_TRANSITIONS, transition, type MasterState, type WorkerState } from './states.js';
@@ -81,6 +82,8 @@ export interface ArbiterDeps {
   readonly name?: string;
   /** Who accepts connections; `master` makes the arbiter deal them out. Default `workers`. */
   readonly acceptMode?: AcceptMode;
+  /** With --statsd-host: a worker's batch of counts, for the master's statsd sink. */
+  readonly onStatsd?: (batch: StatsdBatch) => void;
 }
 
 export interface ArbiterEvents {
@@ -292,6 +295,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       case 'load':
         worker.requests = message.requests;
         worker.connections = message.connections;
+        if (message.statsd) this.deps.onStatsd?.(message.statsd);
         if (this.state === 'running') this.#balance();
         return;
       case 'recycle':
@@ -615,6 +619,11 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   /** Workers that count toward -w: booting or ready, not on their way out, not already replaced. */
   #capacity(): WorkerRecord[] {
     return this.#live().filter((w) => (w.state === 'booting' || w.state === 'ready') && !w.killed && !w.replacedBy);
+  }
+
+  /** Worker processes the master keeps now, booting or serving (statsd's gunicorn.workers gauge). */
+  workerCount(): number {
+    return this.#capacity().length;
   }
 
   /** Starts or retires workers until capacity matches -w; `purpose` labels the ones it starts. */

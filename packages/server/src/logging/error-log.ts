@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { LogLevel } from '../settings/definitions.js';
+import type { CountedLogLevel } from '../metrics/statsd-batch.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
 
@@ -76,7 +77,18 @@ export class ErrorLog {
     this.#rank = RANK[level];
   }
 
+  /**
+   * With --statsd-host: told of every warning, error, critical and exception line, whatever the
+   * --log-level (Gunicorn's statsd logger counts them before its level filter too).
+   */
+  onCounted: ((level: CountedLogLevel) => void) | undefined;
+
   log(level: LogLevel, message: string): void {
+    if (this.onCounted && RANK[level] >= RANK.warning) this.onCounted(level as CountedLogLevel);
+    this.#write(level, message);
+  }
+
+  #write(level: LogLevel, message: string): void {
     if (RANK[level] < this.#rank) return;
     this.#file.write(formatErrorLine(new Date(), this.pid, level, message));
   }
@@ -89,6 +101,11 @@ export class ErrorLog {
   warning = (message: string) => this.log('warning', message);
   error = (message: string) => this.log('error', message);
   critical = (message: string) => this.log('critical', message);
+  /** An error the code did not expect (a handler threw): an ERROR line, counted as gunicorn.log.exception as Gunicorn's log.exception is. */
+  exception = (message: string) => {
+    this.onCounted?.('exception');
+    this.#write('error', message);
+  };
 
   reopen(): void {
     this.#file.reopen();
@@ -98,4 +115,4 @@ export class ErrorLog {
   }
 }
 
-export type Logger = Pick<ErrorLog, 'debug' | 'info' | 'warning' | 'error' | 'critical'>;
+export type Logger = Pick<ErrorLog, 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'exception'>;

@@ -2,7 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ACCESS_LOG_FORMAT } from '../settings/definitions.js';
 import { accessTimestamp, formatAccessLine, type AccessRecord } from './access-log.js';
-import { formatErrorLine } from './error-log.js';
+import { ErrorLog, formatErrorLine } from './error-log.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function record(overrides: Partial<AccessRecord> = {}): AccessRecord {
   const req = {
@@ -40,5 +43,30 @@ describe('formatAccessLine', () => {
 describe('formatErrorLine', () => {
   it("is Gunicorn's [time] [pid] [LEVEL] message", () => {
     expect(formatErrorLine(new Date(2026, 10, 25, 7, 44, 46), 12, 'warning', 'hi')).toMatch(/^\[2026-11-25 07:44:46 [+-]\d{4}\] \[12\] \[WARNING\] hi\n$/);
+  });
+});
+
+describe('ErrorLog counting for statsd', () => {
+  it("counts warning, error, critical and exception lines whatever the level, as Gunicorn's statsd logger; exception is written as ERROR", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ndc-'));
+    try {
+      const log = new ErrorLog(join(dir, 'error.log'), 'critical', 7);
+      const counted: string[] = [];
+      log.onCounted = (level) => counted.push(level);
+      log.info('not counted');
+      log.warning('w');
+      log.error('e');
+      log.critical('c');
+      log.exception('handler threw');
+      expect(counted).toEqual(['warning', 'error', 'critical', 'exception']);
+      log.close();
+      expect(readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').map((l) => l.replace(/^\[[^\]]+\] /, ''))).toEqual(['[7] [CRITICAL] c']);
+      const verbose = new ErrorLog(join(dir, 'all.log'), 'info', 7);
+      verbose.exception('handler threw');
+      verbose.close();
+      expect(readFileSync(join(dir, 'all.log'), 'utf8')).toMatch(/\[7\] \[ERROR\] handler threw\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,3 +43,15 @@ export function renderPrometheus(input: MetricsInput): string {
   for (const [pid, { counters }] of input.live) lines.push(`nodicorn_event_loop_lag_seconds{pid="${pid}"} ${counters.loopLagMs / 1000}`);
   return lines.join('\n') + '\n';
 }
+
+/** With --statsd-host beside --metrics-bind: what the statsd client could not send (it never says so in the log). */
+export function renderStatsdPrometheus(sink: { sendErrors: number; datagramsSent: number }): string {
+  return [
+    '# HELP nodicorn_statsd_datagrams_sent_total Datagrams the master sent to --statsd-host.',
+    '# TYPE nodicorn_statsd_datagrams_sent_total counter',
+    `nodicorn_statsd_datagrams_sent_total ${sink.datagramsSent}`,
+    '# HELP nodicorn_statsd_send_errors_total Datagrams to --statsd-host that failed (no listener, no route); they are dropped.',
+    '# TYPE nodicorn_statsd_send_errors_total counter',
+    `nodicorn_statsd_send_errors_total ${sink.sendErrors}`,
+  ].join('\n') + '\n';
+}

@@ -44,6 +44,11 @@ describe('validateConfigObject', () => {
     expect(() => validateConfigObject({ whenReady: 'soon' }, 'x.mjs')).toThrow('hook "whenReady" must be a function, found string');
     expect(() => validateConfigObject([1], 'x.mjs')).toThrow(/found an array/);
   });
+  it("reads a ported gunicorn.conf.py's numbers for a choice as the flag would: cert_reqs = ssl.CERT_REQUIRED (2)", () => {
+    expect(validateConfigObject({ cert_reqs: 2, tls_min_version: 'tlsv1.3' }, 'x.mjs').values).toEqual({ certReqs: 'required', tlsMinVersion: 'TLSv1.3' });
+    expect(validateConfigObject({ certReqs: 'OPTIONAL' }, 'x.mjs').values).toEqual({ certReqs: 'optional' });
+    expect(() => validateConfigObject({ cert_reqs: 3 }, 'x.mjs')).toThrow(/^Config file x\.mjs: "cert_reqs" \(cert_reqs\): expected one of none, optional, required \(or 0, 1, 2/);
+  });
 });
 
 describe('config files', () => {

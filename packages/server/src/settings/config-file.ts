@@ -51,7 +51,8 @@ const ALL_KEYS: readonly string[] = [...KEY_OF.keys()];
 /**
  * Validates one config object: known keys, right types, hooks that are functions. A string where a
  * list is expected is taken as a one-item list, and a string for a number is parsed as the flag
- * would be, so `workers: process.env.WORKERS` works as users expect.
+ * would be, so `workers: process.env.WORKERS` works as users expect; a number for a choice is too,
+ * so a ported `cert_reqs = 2` (ssl.CERT_REQUIRED) reads as `required`.
  */
 export function validateConfigObject(raw: unknown, path: string): { values: Partial<Settings>; hooks: Partial<Hooks> } {
   const where = `Config file ${path}`;
@@ -80,9 +81,9 @@ export function validateConfigObject(raw: unknown, path: string): { values: Part
     }
     const spec = SETTINGS[key as SettingKey] as SettingSpec<unknown>;
     let typed = value;
-    if (typeof value === 'string' && spec.type.check(value) !== undefined) {
+    if ((typeof value === 'string' || typeof value === 'number') && spec.type.check(value) !== undefined) {
       try {
-        typed = spec.type.parse(value);
+        typed = spec.type.parse(String(value));
       } catch (err) {
         throw new SettingError(`${where}: "${written}" (${spec.name}): ${(err as Error).message}.`);
       }

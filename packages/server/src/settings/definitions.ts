@@ -10,7 +10,9 @@ import {
   stringListType,
   stringType,
   umaskType,
+  aliasedChoiceType,
 } from './value-types.js';
+import { statsdTagsProblem, statsdHostProblem } from '../metrics/statsd-address.js';
 
 /** Gunicorn's default access log format (NCSA combined). */
 export const DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
@@ -21,6 +23,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DISPATCH_MODES = ['shared', 'round-robin', 'reuse-port'] as const;
 export type Dispatch = (typeof DISPATCH_MODES)[number];
 export const WORKER_CLASSES = ['async', 'sync'] as const;
+export type CertReqs = 'none' | 'optional' | 'required';
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
 
 const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
@@ -263,6 +267,40 @@ export const SETTINGS = {
     default: null,
     doc: 'The PEM private key for --certfile.',
   }),
+  caCerts: setting<string | null>({
+    name: 'ca_certs',
+    section: 'Security',
+    flags: ['--ca-certs'],
+    type: { ...optionalStringType, meta: 'FILE' },
+    default: null,
+    doc: 'PEM file of the certificate authorities whose client certificates are accepted (with --cert-reqs optional or required). Re-read on HUP.',
+  }),
+  certReqs: setting<CertReqs>({
+    name: 'cert_reqs',
+    section: 'Security',
+    flags: ['--cert-reqs'],
+    // Gunicorn takes Python's ssl.CERT_* numbers; both spellings are taken.
+    type: aliasedChoiceType<CertReqs>({ none: 'none', optional: 'optional', required: 'required', '0': 'none', '1': 'optional', '2': 'required', cert_none: 'none', cert_optional: 'optional', cert_required: 'required' }),
+    default: 'none',
+    doc: "Client certificates (mutual TLS, with --certfile and --ca-certs): none (0) asks for none; optional (1) asks, serves clients without a valid one and lets the app see the result (clientCertificate()); required (2) ends the handshake of a client without a certificate signed by --ca-certs.",
+  }),
+  ciphers: setting<string | null>({
+    name: 'ciphers',
+    section: 'Security',
+    flags: ['--ciphers'],
+    type: { ...optionalStringType, meta: 'CIPHERS' },
+    default: null,
+    defaultDoc: "Node's default list",
+    doc: "The OpenSSL cipher list the workers' TLS offers (ECDHE-ECDSA-AES128-GCM-SHA256:…). TLS 1.3 suites are the TLS_* names; a list naming none of them leaves TLS 1.3's defaults on, one naming only them turns TLS 1.2 off.",
+  }),
+  tlsMinVersion: setting<TlsMinVersion>({
+    name: 'tls_min_version',
+    section: 'Security',
+    flags: ['--tls-min-version'],
+    type: aliasedChoiceType<TlsMinVersion>({ 'tlsv1.2': 'TLSv1.2', 'tlsv1.3': 'TLSv1.3' }),
+    default: 'TLSv1.2',
+    doc: "The oldest TLS version the workers accept; older clients fail the handshake. Gunicorn's --ssl-version, which Python deprecated, in its place.",
+  }),
   forwardedAllowIps: setting<string>({
     name: 'forwarded_allow_ips',
     section: 'Security',
@@ -396,6 +434,33 @@ export const SETTINGS = {
     type: { ...optionalStringType, meta: 'HOST:PORT' },
     default: null,
     doc: 'Serve the master\'s own endpoints at http://HOST:PORT: /metrics (Prometheus, all workers aggregated), /healthz (liveness) and /readyz (readiness: 503 while booting or stopping), for load balancers and Kubernetes probes.',
+  }),
+  statsdHost: setting<string | null>({
+    name: 'statsd_host',
+    section: 'Logging',
+    flags: ['--statsd-host'],
+    type: { ...optionalStringType, meta: 'HOST:PORT' },
+    default: null,
+    validate: (v) => (v === null ? undefined : statsdHostProblem(v)),
+    doc: "Send Gunicorn's statsd metrics over UDP to HOST:PORT ([IPV6]:PORT): gunicorn.requests, gunicorn.request.status.CODE, gunicorn.request.duration (ms), gunicorn.workers, gunicorn.log.LEVEL. The master sends the whole server's counts once a second.",
+  }),
+  statsdPrefix: setting<string>({
+    name: 'statsd_prefix',
+    section: 'Logging',
+    flags: ['--statsd-prefix'],
+    type: { ...stringType, meta: 'PREFIX' },
+    default: '',
+    validate: (v) => (/[\s:|@#]/.test(v) ? `"${v}" may not contain spaces or any of : | @ #, which statsd lines are split on` : undefined),
+    doc: 'Put before every statsd metric name, joined with a dot (service.app → service.app.gunicorn.requests).',
+  }),
+  dogstatsdTags: setting<string>({
+    name: 'dogstatsd_tags',
+    section: 'Logging',
+    flags: ['--dogstatsd-tags'],
+    type: { ...stringType, meta: 'TAGS' },
+    default: '',
+    validate: statsdTagsProblem,
+    doc: "Comma-separated Datadog tags (env:prod,service) appended to every statsd line as |#TAGS.",
   }),
   readyWorkers: setting<number>({
     name: 'ready_workers',

@@ -26,6 +26,10 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--preload'])).toThrow(/^--preload is Gunicorn's preload_app, which nodicorn does not take: Node cannot fork a process that has a running V8 heap/);
     expect(() => parseArgs(['--threads', '4'])).toThrow(/--threads is Gunicorn's threads, .*one event loop/);
     expect(() => parseArgs(['--log-syslog'])).toThrow(/journald/);
+    expect(() => parseArgs(['--ssl-version', 'TLSv1_2'])).toThrow(/^--ssl-version is Gunicorn's ssl_version, .*use `--tls-min-version TLSv1\.2\|TLSv1\.3`/);
+    expect(() => parseArgs(['--do-handshake-on-connect'])).toThrow(/always handshakes as a connection is accepted/);
+    // What nodicorn now takes is a setting, not a reason.
+    expect(parseArgs(['--cert-reqs', '2', '--ca-certs', 'ca.pem', '--ciphers', 'HIGH', '--statsd-host', '[::1]:8125', '--statsd-prefix', 'svc', '--dogstatsd-tags', 'env:prod']).values).toMatchObject({ certReqs: 'required', caCerts: 'ca.pem', ciphers: 'HIGH', statsdHost: '[::1]:8125', statsdPrefix: 'svc', dogstatsdTags: 'env:prod' });
   });
   it('names the setting and what it expected for a bad value', () => {
     expect(() => parseArgs(['-w', 'two'])).toThrow('Invalid value for -w (workers): expected a whole number, got "two".');

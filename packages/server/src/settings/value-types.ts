@@ -72,6 +72,25 @@ export function choiceType<T extends string>(choices: readonly T[]): SettingType
   };
 }
 
+/**
+ * A choice written several ways (Gunicorn's numbers beside nodicorn's words, any letter case), each
+ * read as its canonical value; the docs and --help show the distinct canonical values.
+ */
+export function aliasedChoiceType<T extends string>(spellings: Readonly<Record<string, T>>): SettingType<T> {
+  const canonical = [...new Set(Object.values(spellings))];
+  const others = Object.keys(spellings).filter((k) => !(canonical as string[]).includes(k) && !canonical.some((c) => c.toLowerCase() === k));
+  const written = `${canonical.join(', ')}${others.length ? ` (or ${others.join(', ')})` : ''}`;
+  return {
+    meta: canonical.join('|'),
+    parse(raw) {
+      const value = spellings[raw.trim().toLowerCase()];
+      if (value === undefined) throw new Error(`expected one of ${written}, got "${raw}"`);
+      return value;
+    },
+    check: (v) => (canonical.includes(v as T) ? undefined : `expected one of ${canonical.join(', ')}, got ${JSON.stringify(v)}`),
+  };
+}
+
 export const atLeast = (min: number) => (v: number) => (v >= min ? undefined : `must be at least ${min}, got ${v}`);
 
 /** A map of header names to values (secure_scheme_headers); config file only. */

@@ -3,10 +3,10 @@ import { parseEntrySpec } from '../app/entry-spec.js';
 import { loadApp } from '../app/load-app.js';
 import { appStack } from '../app/import-failure.js';
 import { AppLoadError, EXIT } from '../errors.js';
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AccessLog } from '../logging/access-log.js';
-import { emptyCounters } from '../metrics/counters.js';
+import { countRequest, emptyCounters } from '../metrics/counters.js';
+import { StatsdBatcher } from '../metrics/statsd-batch.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { WORKER_ENV, type QuarantineMessage, type ShedMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
 import { loadConfigFile } from '../settings/config-file.js';
@@ -15,6 +15,7 @@ import { compileTrust, parseAllowList } from '../trust.js';
 import { RequestTracker, TRACKER_GLOBAL } from './request-tracker.js';
 import { WorkerHttp } from './serve.js';
 import { startWatchdog } from './watchdog.js';
+import { loadWorkerTls, type WorkerTls } from '../tls/server-tls.js';
 
 /**
  * A worker process: load the app, run its startup, accept connections, beat, and drain on TERM.
@@ -26,6 +27,10 @@ const { settings } = config;
 process.title = `nodicorn: worker [${settings.procName ?? settings.app}]`;
 
 const log = new ErrorLog(settings.errorlog, settings.loglevel);
+// With --statsd-host the master sends; this worker only counts, and hands its counts over with
+// each load report.
+const statsd = settings.statsdHost ? new StatsdBatcher() : undefined;
+if (statsd) log.onCounted = (level) => statsd.logLine(level);
 const tracker = new RequestTracker();
 (globalThis as Record<string, unknown>)[TRACKER_GLOBAL] = tracker;
 const self: WorkerInfo = { id: config.id, pid: process.pid };
@@ -49,6 +54,15 @@ if (settings.config) {
 }
 callHook(hooks, 'postFork', log, settings, self);
 
+// The files are read as this worker boots: after a HUP it presents the certificate on disk now.
+let tls: WorkerTls | undefined;
+try {
+  tls = loadWorkerTls(settings);
+} catch (err) {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(EXIT.WORKER_BOOT_ERROR);
+}
+
 const trustProxy = compileTrust(parseAllowList(settings.forwardedAllowIps));
 let app: App;
 try {
@@ -58,7 +72,7 @@ try {
     log.error(`${err.message}${appStack(err.cause)}`);
     process.exit(err.exitCode);
   }
-  log.error(`Exception while loading the app: ${describe(err)}`);
+  log.exception(`Exception while loading the app: ${describe(err)}`);
   process.exit(EXIT.WORKER_BOOT_ERROR);
 }
 
@@ -83,9 +97,24 @@ function requestRecycle(reason: string): void {
   send({ type: 'recycle', reason });
 }
 
+/** Who is told of each finished request: the Prometheus counters, the statsd batch, both or none. */
+function requestCounting(): { countRequest?: (status: number, seconds: number) => void } {
+  if (counters && statsd) {
+    return {
+      countRequest: (status, seconds) => {
+        countRequest(counters, status, seconds);
+        statsd.request(status, seconds);
+      },
+    };
+  }
+  if (counters) return { countRequest: (status, seconds) => countRequest(counters, status, seconds) };
+  if (statsd) return { countRequest: (status, seconds) => statsd.request(status, seconds) };
+  return {};
+}
+
 const worker = new WorkerHttp({
   app,
-  ...(settings.certfile && settings.keyfile ? { tls: { cert: readFileSync(settings.certfile), key: readFileSync(settings.keyfile) } } : {}),
+  ...(tls ? { tls } : {}),
   settings,
   acceptMode: config.acceptMode,
   listenFds: config.listenFds,
@@ -94,7 +123,7 @@ const worker = new WorkerHttp({
   tracker,
   log,
   accessLog,
-  ...(counters ? { counters } : {}),
+  ...requestCounting(),
   ...(hooks.preRequest ? { preRequest: (req) => callHook(hooks, 'preRequest', log, self, req) } : {}),
   ...(hooks.postRequest ? { postRequest: (req, res) => callHook(hooks, 'postRequest', log, self, req, res) } : {}),
   ...(settings.workerClass === 'sync' ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
@@ -144,7 +173,25 @@ async function gracefulStop(): Promise<void> {
   } catch (err) {
     log.error(`App shutdown() failed: ${describe(err)}`);
   }
+  await handOverLastCounts();
   finish(EXIT.OK);
+}
+
+/**
+ * A retiring worker's last requests still count: its final statsd batch goes to the master before
+ * it exits (the 250 ms report would come too late). Bounded, so a stuck channel cannot hold the exit.
+ */
+function handOverLastCounts(): Promise<void> {
+  const batch = statsd?.take();
+  if (!batch || !process.connected || !process.send) return Promise.resolve();
+  const last: WorkerMessage = { type: 'load', requests: tracker.served, connections: worker.openConnections, statsd: batch };
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1_000);
+    process.send!(last, undefined, undefined, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function finish(code: number): never {
@@ -178,11 +225,11 @@ process.on('disconnect', () => {
   finish(EXIT.OK);
 });
 process.on('uncaughtException', (err) => {
-  log.error(`Uncaught exception in worker ${process.pid}; exiting: ${describe(err)}`);
+  log.exception(`Uncaught exception in worker ${process.pid}; exiting: ${describe(err)}`);
   finish(EXIT.ERROR);
 });
 process.on('unhandledRejection', (reason) => {
-  log.error(`Unhandled promise rejection in worker ${process.pid}; exiting: ${describe(reason)}`);
+  log.exception(`Unhandled promise rejection in worker ${process.pid}; exiting: ${describe(reason)}`);
   finish(EXIT.ERROR);
 });
 
@@ -199,7 +246,9 @@ let lastLoad = '';
 setInterval(() => {
   const load = { type: 'load', requests: tracker.served, connections: worker.openConnections } as const;
   const key = `${load.requests} ${load.connections}`;
-  if (key !== lastLoad) send(load);
+  const batch = statsd?.take();
+  if (batch) send({ ...load, statsd: batch });
+  else if (key !== lastLoad) send(load);
   lastLoad = key;
 }, 250).unref();
 send({ type: 'ready' });

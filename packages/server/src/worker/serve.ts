@@ -11,8 +11,8 @@ import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
 import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { compileTrust, parseAllowList } from '../trust.js';
-import { countRequest, type WorkerCounters } from '../metrics/counters.js';
 import type { RequestTracker } from './request-tracker.js';
+import type { WorkerTls } from '../tls/server-tls.js';
 
 export interface ServeOptions {
   readonly app: App;
@@ -29,10 +29,10 @@ export interface ServeOptions {
   readonly postRequest?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Called when a connection closes (the sync class reports itself free to the master). */
   readonly onConnectionClosed?: () => void;
-  /** With --certfile/--keyfile: the workers speak HTTPS. */
-  readonly tls?: { cert: Buffer; key: Buffer };
-  /** With --metrics-bind: where finished requests are counted. */
-  readonly counters?: WorkerCounters;
+  /** With --certfile/--keyfile: the workers speak HTTPS, with these options (mutual TLS among them). */
+  readonly tls?: WorkerTls;
+  /** With --metrics-bind or --statsd-host: told of each finished request's status and duration. */
+  readonly countRequest?: (status: number, seconds: number) => void;
   /** Called after each finished request, with the total served. */
   readonly onServed?: (served: number) => void;
 }
@@ -105,8 +105,8 @@ export class WorkerHttp {
     }
     if (req.headers['transfer-encoding'] !== undefined) req.once('end', () => dropForbiddenTrailers(req));
     const info = { method: req.method ?? '-', url: req.url ?? '/', startedAt: Date.now() };
-    const { counters } = this.options;
-    const started = accessLog || counters ? process.hrtime.bigint() : 0n;
+    const { countRequest } = this.options;
+    const started = accessLog || countRequest ? process.hrtime.bigint() : 0n;
     const socketBytesBefore = accessLog ? req.socket.bytesWritten : 0;
     tracker.inflight.set(res, info);
     const onSocket = this.#responsesOn.get(req.socket);
@@ -121,7 +121,7 @@ export class WorkerHttp {
       tracker.inflight.delete(res);
       onSocket?.delete(res);
       tracker.served++;
-      if (counters) countRequest(counters, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      if (countRequest) countRequest(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
       if (accessLog) {
         accessLog.append(
           formatAccessLine(settings.accessLogFormat, {
@@ -140,7 +140,7 @@ export class WorkerHttp {
     this.options.preRequest?.(req);
     tracker.current = info;
     const fail = (err: unknown) => {
-      log.error(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log.exception(`Error handling request ${info.method} ${info.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       failResponse(res);
     };
     // Almost always empty: no key is built on the hot path unless a timeout put one there.
@@ -175,7 +175,7 @@ export class WorkerHttp {
     try {
       app.upgrade(req, socket, head);
     } catch (err) {
-      log.error(`Error handling upgrade ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log.exception(`Error handling upgrade ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       socket.destroy();
     }
   };
