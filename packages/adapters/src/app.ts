@@ -39,6 +39,36 @@ export interface App {
   startup?(): void | Promise<void>;
   /** Runs once per worker after in-flight requests drained on a graceful stop. Errors are logged. */
   shutdown?(): void | Promise<void>;
+  /**
+   * An App that makes its own servers (the proxy: TLS, HTTP/2 by ALPN, its own limits) instead of
+   * the worker's `node:http` one. After `startup()`, the worker hands it the listening sockets it
+   * inherited from the master (shared accept only) and reports what the returned AppServer counts.
+   * `handle` and `upgrade` are then the App's own business.
+   */
+  serve?(sockets: readonly InheritedSocket[]): Promise<AppServer>;
+}
+
+/** A listening socket the master bound and the worker inherited. */
+export interface InheritedSocket {
+  readonly fd: number;
+}
+
+/** What an App that serves its own connections gives the worker to report and to drain. */
+export interface AppServer {
+  /** Requests served so far (status, max_requests). */
+  readonly requests: number;
+  /** Client connections open now. */
+  readonly connections: number;
+  /** Requests in flight now. */
+  readonly inflight: number;
+  /**
+   * Graceful stop (TERM, reload, TTOU): stop accepting at once (the other workers accept on the same
+   * sockets), let what is in flight finish, end kept-alive connections after their next response,
+   * and resolve once every connection is gone or graceful_timeout cut the rest.
+   */
+  drain(gracefulTimeoutMs: number): Promise<void>;
+  /** USR1: reopen the App's own log files. */
+  reopenLogs?(): void;
 }
 
 /** Node's `http.createServer` request listener (an async one too): the shape of a plain Node app. */

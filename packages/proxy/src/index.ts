@@ -6,3 +6,8 @@ export { ProxyApp, type ProxyAppDeps } from './proxy-app.js';
 export { runProxy, type RunningProxy } from './server/run-proxy.js';
 export { createLogger, type ProxyLogger } from './logging/error-log.js';
 export { AccessLogWriter, formatAccessLine } from './logging/access-log.js';
+export { createProxyApp, type ProxyWorkerApp, type ProxyWorkerServer } from './server/worker-app.js';
+export { encodeWorkerPlan, PROXY_WORKER_ENV, type ProxyWorkerPlan } from './server/worker-plan.js';
+export { loadTls, type TlsMaterial } from './tls/certificates.js';
+export { logTlsAndRoutes } from './server/banner.js';
+export { formatListen, type ListenSpec } from './settings/addresses.js';
