@@ -8,8 +8,12 @@ import type { MasterValues } from './master-flags.js';
 const MAX_PLAN_BYTES = 128 * 1024 - 1;
 
 /** --workers 0 is nginx's `worker_processes auto`: one per CPU core. */
+export function resolveWorkers(workers: number): number {
+  return workers || availableParallelism();
+}
+
 export function workerCount(config: ProxyConfig): number {
-  return config.settings.workers || availableParallelism();
+  return resolveWorkers(config.settings.workers);
 }
 
 /** The built entry the workers load: this package's `@nodicorn/proxy`, whose createProxyApp() reads the plan. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyError } from '../errors.js';
-import { createLogger } from '../logging/error-log.js';
+import { createLogger, guardStdio } from '../logging/error-log.js';
 import { readTlsFiles } from '../tls/certificates.js';
 import { drainProxy } from './drain.js';
 import { createProxyInstance, openListeners } from './proxy-instance.js';
@@ -46,6 +46,7 @@ export function createProxyApp(): ProxyWorkerApp {
       if (sockets.length !== plan.sockets.length) {
         throw new ProxyError('ERR_PROXY_WORKER', `This worker inherited ${sockets.length} listening socket(s) but its plan has ${plan.sockets.length}: the master and the plan disagree.`);
       }
+      guardStdio();
       const tls = plan.tls ? readTlsFiles(plan.tls.certPath, plan.tls.keyPath) : null;
       await openListeners(instance, plan.sockets, tls, log, sockets);
       for (const { server } of listeners) {
