@@ -62,11 +62,13 @@ export interface AppServer {
   /** Requests in flight now. */
   readonly inflight: number;
   /**
-   * Graceful stop (TERM, reload, TTOU): stop accepting at once (the other workers accept on the same
-   * sockets), let what is in flight finish, end kept-alive connections after their next response,
-   * and resolve once every connection is gone or graceful_timeout cut the rest.
+   * Graceful stop: stop accepting at once, let what is in flight finish, and resolve once every
+   * connection is gone or `gracefulTimeoutMs` cut the rest. `othersServe` when this worker is retired
+   * while the others accept on (reload, TTOU, max_requests): then kept-alive connections should end
+   * after their next response rather than be closed idle, which races with a client just sending on
+   * one. On a full stop nothing else will serve them, and idle ones may close at once.
    */
-  drain(gracefulTimeoutMs: number): Promise<void>;
+  drain(options: { readonly gracefulTimeoutMs: number; readonly othersServe: boolean }): Promise<void>;
   /** USR1: reopen the App's own log files. */
   reopenLogs?(): void;
 }

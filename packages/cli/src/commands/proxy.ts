@@ -9,7 +9,6 @@ Run the reverse proxy that stands where nginx stands in front of Gunicorn: http/
 static files, forwarding to nodicorn servers over unix: or TCP, WebSocket upgrades, access log.
   nodicorn proxy --listen https://127.0.0.1:8443 --upstream unix:/run/app.sock --static /assets=dist/assets
   nodicorn proxy --config proxy.config.json
-
   nodicorn proxy --workers 4 --pid run/proxy.pid --listen https://0.0.0.0:443 --upstream unix:/run/app.sock
 
 --workers N (default: one per CPU core) runs N proxy processes under nodicorn's master, sharing every

@@ -10,10 +10,10 @@ export interface DrainPlan {
   readonly log: ProxyLogger;
   readonly gracefulTimeoutMs: number;
   /**
-   * The one standalone process closes idle keep-alive connections at once and every 100 ms while
-   * it drains (nothing else will serve their next request anyway); a worker retired under the
-   * master leaves them to their next response, which says Connection: close, so a client sending
-   * on one just then is answered rather than reset.
+   * A proxy that stops (the one process, or every worker with their master) closes idle keep-alive
+   * connections at once and every 100 ms while it drains: nothing else will serve their next
+   * request anyway. A worker retired while the others serve on leaves them to their next response,
+   * which says Connection: close, so a client sending on one just then is answered, not reset.
    */
   readonly closeIdle: boolean;
 }

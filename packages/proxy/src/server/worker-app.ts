@@ -13,7 +13,7 @@ export interface ProxyWorkerServer {
   readonly requests: number;
   readonly connections: number;
   readonly inflight: number;
-  drain(gracefulTimeoutMs: number): Promise<void>;
+  drain(options: { readonly gracefulTimeoutMs: number; readonly othersServe: boolean }): Promise<void>;
   reopenLogs(): void;
 }
 
@@ -70,7 +70,10 @@ export function createProxyApp(): ProxyWorkerApp {
         get inflight() {
           return inflight;
         },
-        drain: (gracefulTimeoutMs) => drainProxy({ listeners, app, accessLog, log, gracefulTimeoutMs, closeIdle: false }),
+        // Retired while the others serve on: kept-alive connections end after their next response
+        // (Connection: close), never closed idle under a client sending on one. Stopping with the
+        // master: as the one process stops.
+        drain: ({ gracefulTimeoutMs, othersServe }) => drainProxy({ listeners, app, accessLog, log, gracefulTimeoutMs, closeIdle: !othersServe }),
         reopenLogs: () => accessLog.reopen(),
       };
     },

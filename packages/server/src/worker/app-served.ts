@@ -1,6 +1,7 @@
 import type { App, AppServer } from '@nodicorn/adapters';
 import type { QuarantineMessage } from '../protocol.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
+import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
 import { EXIT, NodicornError } from '../errors.js';
 
 /** What the worker's main loop drives, whether the worker's own HTTP server or the App's. */
@@ -23,6 +24,8 @@ export interface WorkerServing {
  */
 export class AppServed implements WorkerServing {
   #server: AppServer | null = null;
+  #othersServe = false;
+  #onRetire: (() => void) | undefined;
 
   constructor(
     private readonly app: App & Required<Pick<App, 'serve'>>,
@@ -37,8 +40,20 @@ export class AppServed implements WorkerServing {
     this.#server = await this.app.serve(this.listenFds.map((fd) => ({ fd })));
   }
 
-  drain(): Promise<void> {
-    return this.#server ? this.#server.drain(this.gracefulTimeoutMs) : Promise.resolve();
+  async drain(): Promise<void> {
+    if (!this.#server) return;
+    // The master's retire message and its TERM may arrive in either order: a moment's wait tells a
+    // worker retired while the others serve on from one stopping with the whole server.
+    if (!this.#othersServe) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, BACKLOG_DRAIN_MS);
+        this.#onRetire = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await this.#server.drain({ gracefulTimeoutMs: this.gracefulTimeoutMs, othersServe: this.#othersServe });
   }
 
   get openConnections(): number {
@@ -57,7 +72,10 @@ export class AppServed implements WorkerServing {
 
   quarantine(): void {}
 
-  othersKeepAccepting(): void {}
+  othersKeepAccepting(): void {
+    this.#othersServe = true;
+    this.#onRetire?.();
+  }
 
   reopenLogs(): void {
     this.#server?.reopenLogs?.();
