@@ -1,5 +1,5 @@
 import { ProxyError } from '../errors.js';
-import type { ListenSpec, ServerAddress } from '../settings/addresses.js';
+import type { ListenSpec } from '../settings/addresses.js';
 import type { ProxyConfig } from '../settings/resolve.js';
 
 /**
@@ -19,8 +19,11 @@ export interface ProxyWorkerPlan {
   readonly tls: { readonly certPath: string; readonly keyPath: string } | null;
 }
 
+type UpstreamOf<M> = M extends ReadonlyMap<string, infer V> ? V : never;
+
+/** The plan as JSON holds it: the upstreams Map as its entries, everything else as is (plain data). */
 interface WirePlan {
-  readonly config: Omit<ProxyConfig, 'upstreams'> & { upstreams: [string, readonly ServerAddress[]][] };
+  readonly config: Omit<ProxyConfig, 'upstreams'> & { upstreams: [string, UpstreamOf<ProxyConfig['upstreams']>][] };
   readonly sockets: readonly ListenSpec[];
   readonly tls: ProxyWorkerPlan['tls'];
 }
