@@ -1,26 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childPids, NODICORN_BIN, onCleanup, runCleanups, startProcess, tempDir, until, type Proc } from '@nodicorn/testkit';
+import { childPids, NODICORN_BIN, runCleanups, startNodicorn, startProcess, tempDir, until, type Proc } from '@nodicorn/testkit';
 
 afterEach(runCleanups);
 
-/** The upstream: a server in this test process on a Unix socket; it says which proxy pid never matters. */
+/**
+ * The upstream: a nodicorn server on a Unix socket, in its own process (the test's own event loop
+ * blocks while it asks `nodicorn status`, and an upstream in it would refuse connections then).
+ */
 async function upstream(dir: string): Promise<string> {
   const socket = join(dir, 'app.sock');
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end(`ok ${req.url}`));
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  onCleanup(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  writeFileSync(join(dir, 'app.mjs'), "export const app = (req, res) => { req.resume(); req.on('end', () => res.end('ok ' + req.url)); };\n");
+  await startNodicorn(['-w', '1', '-b', `unix:${socket}`, '--chdir', dir, 'app.mjs:app']);
   return socket;
 }
 
