@@ -14,6 +14,8 @@ export const SERVERS = join(here, 'servers');
 export const REPO_ROOT = join(here, '../..');
 export const NODICORN_BIN = join(REPO_ROOT, 'packages/cli/bin/nodicorn.js');
 const WORKERS = 2;
+/** Proxy processes on both sides: nginx's worker_processes and `nodicorn proxy --workers`. */
+export const PROXY_WORKERS = WORKERS;
 
 const which = (cmd) => {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -90,7 +92,7 @@ export const proxyConfig = () => ({
 export function proxyArgs({ port, tlsPort, cert, key, staticRoot, sock, config }) {
   // The access log stays on, as nginx's does in its contender: both pay for the same work. gzip is on
   // for both at the same level (GZIP_LEVEL); only proxy-gzip's requests accept it.
-  return [NODICORN_BIN, 'proxy', '--listen', `http://127.0.0.1:${port}`, '--listen', `https://127.0.0.1:${tlsPort}`,
+  return [NODICORN_BIN, 'proxy', '--workers', String(PROXY_WORKERS), '--listen', `http://127.0.0.1:${port}`, '--listen', `https://127.0.0.1:${tlsPort}`,
     '--tls-cert', cert, '--tls-key', key, '--static', `/static=${join(staticRoot, 'static')}`, '--upstream', `unix:${sock}`,
     '--access-log', join(dirname(sock), 'proxy-access.log'), ...(config ? ['--config', config] : []), '--gzip', 'on', '--gzip-comp-level', String(GZIP_LEVEL)];
 }
@@ -149,7 +151,7 @@ export function contenders(found) {
   }
   if (found.nginx) {
     list.push(proxied('nginx', 'nginx → nodicorn', ({ dir, ...o }) => {
-      writeFileSync(join(dir, 'nginx.conf'), nginxConf({ prefix: dir, upstreamSocket: o.sock, asRoot: process.getuid?.() === 0, ...o }));
+      writeFileSync(join(dir, 'nginx.conf'), nginxConf({ prefix: dir, upstreamSocket: o.sock, asRoot: process.getuid?.() === 0, workers: PROXY_WORKERS, ...o }));
       return start(found.nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
     }));
   }

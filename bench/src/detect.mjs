@@ -15,7 +15,7 @@ export function detectNodicorn(help, nodeVersion = process.versions.node) {
 }
 
 /** Flags the proxy contender passes; each must appear in `nodicorn proxy --help`. */
-export const PROXY_FLAGS = ['--listen', '--tls-cert', '--tls-key', '--static', '--upstream', '--access-log', '--gzip', '--gzip-comp-level'];
+export const PROXY_FLAGS = ['--workers', '--listen', '--tls-cert', '--tls-key', '--static', '--upstream', '--access-log', '--gzip', '--gzip-comp-level'];
 
 /**
  * Whether `nodicorn proxy` is there: `--help` exits 0 with the proxy's own help (today the CLI falls

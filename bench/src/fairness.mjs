@@ -44,7 +44,7 @@ async function measure(workers, cfg, ctx) {
     '--access-logfile', accessLog, '--access-logformat', '%(p)s', 'app.mjs:app']);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proxy = start(process.execPath, [NODICORN_BIN, 'proxy', '--listen', url, '--upstream', `unix:${sock}`]);
+  const proxy = start(process.execPath, [NODICORN_BIN, 'proxy', '--workers', '1', '--listen', url, '--upstream', `unix:${sock}`]);
   try {
     await waitReady(server, { socketPath: sock, path: '/' });
     await waitReady(proxy, { url });

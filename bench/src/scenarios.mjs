@@ -34,7 +34,7 @@ export const APP_SCENARIOS = [
 ];
 
 export const PROXY_SCENARIOS = [
-  { id: 'proxy-plain', title: 'Proxy: plain HTTP', about: 'GET / through the proxy to a 2-worker nodicorn server on a Unix socket, 50 kept-alive client connections; one proxy process each.', load: { via: 'http', path: '/', connections: 50 }, baseline: 'nginx' },
+  { id: 'proxy-plain', title: 'Proxy: plain HTTP', about: 'GET / through the proxy to a 2-worker nodicorn server on a Unix socket, 50 kept-alive client connections; two proxy processes each, nginx `worker_processes 2` against `nodicorn proxy --workers 2` (its workers under nodicorn\'s master, sharing the listening sockets), as in every proxy scenario.', load: { via: 'http', path: '/', connections: 50 }, baseline: 'nginx' },
   { id: 'proxy-tls', title: 'Proxy: TLS', about: 'As plain, over HTTPS (RSA 2048 self-signed, kept-alive so handshakes amortise).', load: { via: 'https', path: '/', connections: 50 }, baseline: 'nginx' },
   { id: 'proxy-h2', title: 'Proxy: HTTP/2', about: 'GET / over HTTP/2 with h2load: 10 TLS connections × 10 concurrent streams (100 in flight), same upstream; nginx with `listen … ssl http2`. h2load reports no percentiles, so p50/p99 are blank.', load: { via: 'https', path: '/', connections: 10, streams: 10, tool: 'h2load' }, baseline: 'nginx' },
   { id: 'proxy-gzip', title: 'Proxy: gzip of a 50 KB JSON', about: `GET /json50k (application/json, ~50 KB) proxied with \`Accept-Encoding: gzip\`, compressed on the fly by the proxy at gzip level ${GZIP_LEVEL} (nginx: \`gzip on; gzip_comp_level ${GZIP_LEVEL}\`), 50 kept-alive connections.`, load: { via: 'http', path: '/json50k', connections: 50, headers: { 'Accept-Encoding': 'gzip' } }, baseline: 'nginx' },

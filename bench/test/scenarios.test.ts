@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectNodicorn, detectProxy } from '../src/detect.mjs';
-import { proxyArgs, proxyConfig } from '../src/contenders.mjs';
+import { PROXY_WORKERS, proxyArgs, proxyConfig } from '../src/contenders.mjs';
 import { GZIP_LEVEL, LIMITED, nginxConf } from '../src/nginx.mjs';
 import { frameworkScenarios, frameworksTable, mixedBaseline, targets } from '../src/scenarios.mjs';
 
@@ -31,7 +31,7 @@ describe('detectProxy', () => {
     expect(r.why).toContain('--tls-cert, --tls-key, --static');
   });
   it('accepts a proxy with every flag', () => {
-    expect(detectProxy(0, 'Usage: nodicorn proxy\n --listen --tls-cert --tls-key --static --upstream --access-log --gzip --gzip-comp-level').ok).toBe(true);
+    expect(detectProxy(0, 'Usage: nodicorn proxy\n --workers --listen --tls-cert --tls-key --static --upstream --access-log --gzip --gzip-comp-level').ok).toBe(true);
     expect(detectProxy(1, '').ok).toBe(false);
   });
 });
@@ -58,6 +58,12 @@ describe('nginxConf', () => {
     expect(proxyConfig().routes).toEqual([{ prefix: LIMITED.prefix, upstream: 'default', limitReq: { rate: LIMITED.rate, burst: LIMITED.burst, nodelay: true } }]);
     const args = proxyArgs({ port: 1, tlsPort: 2, cert: 'c', key: 'k', staticRoot: '/t', sock: '/t/app.sock', config: '/t/proxy.json' });
     expect(args.slice(args.indexOf('--config'), args.indexOf('--config') + 2)).toEqual(['--config', '/t/proxy.json']);
+  });
+
+  it('runs as many proxy processes as nginx has worker processes', () => {
+    const args = proxyArgs({ port: 1, tlsPort: 2, cert: 'c', key: 'k', staticRoot: '/t', sock: '/t/app.sock' });
+    expect(args[args.indexOf('--workers') + 1]).toBe(String(PROXY_WORKERS));
+    expect(nginxConf({ prefix: '/t', port: 1, tlsPort: 2, cert: 'c', key: 'k', upstreamSocket: '/t/app.sock', staticRoot: '/t', workers: PROXY_WORKERS })).toContain(`worker_processes ${PROXY_WORKERS};`);
   });
 });
 

@@ -39,6 +39,38 @@ export interface App {
   startup?(): void | Promise<void>;
   /** Runs once per worker after in-flight requests drained on a graceful stop. Errors are logged. */
   shutdown?(): void | Promise<void>;
+  /**
+   * An App that makes its own servers (the proxy: TLS, HTTP/2 by ALPN, its own limits) instead of
+   * the worker's `node:http` one. After `startup()`, the worker hands it the listening sockets it
+   * inherited from the master (shared accept only) and reports what the returned AppServer counts.
+   * `handle` and `upgrade` are then the App's own business.
+   */
+  serve?(sockets: readonly InheritedSocket[]): Promise<AppServer>;
+}
+
+/** A listening socket the master bound and the worker inherited. */
+export interface InheritedSocket {
+  readonly fd: number;
+}
+
+/** What an App that serves its own connections gives the worker to report and to drain. */
+export interface AppServer {
+  /** Requests served so far (status, max_requests). */
+  readonly requests: number;
+  /** Client connections open now. */
+  readonly connections: number;
+  /** Requests in flight now. */
+  readonly inflight: number;
+  /**
+   * Graceful stop: stop accepting at once, let what is in flight finish, and resolve once every
+   * connection is gone or `gracefulTimeoutMs` cut the rest. `othersServe` when this worker is retired
+   * while the others accept on (reload, TTOU, max_requests): then kept-alive connections should end
+   * after their next response rather than be closed idle, which races with a client just sending on
+   * one. On a full stop nothing else will serve them, and idle ones may close at once.
+   */
+  drain(options: { readonly gracefulTimeoutMs: number; readonly othersServe: boolean }): Promise<void>;
+  /** USR1: reopen the App's own log files. */
+  reopenLogs?(): void;
 }
 
 /** Node's `http.createServer` request listener (an async one too): the shape of a plain Node app. */

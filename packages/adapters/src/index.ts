@@ -1,4 +1,4 @@
-export type { App, RequestListener, AdapterOptions } from './app.js';
+export type { App, AppServer, InheritedSocket, RequestListener, AdapterOptions } from './app.js';
 export type { ExpressLike, KoaLike, FastifyLike, NestLike, HttpServerLike, FetchHandler, FetchApp, Shape } from './shapes.js';
 export type { ClientInfo } from './forwarded.js';
 export type { ClientCertificate } from './client-certificate.js';

@@ -10,7 +10,7 @@ import { fromListener } from './listener.js';
 import { fromNest } from './nest.js';
 import { detectShape } from './shapes.js';
 
-const HOOKS = ['upgrade', 'startup', 'shutdown'] as const;
+const HOOKS = ['upgrade', 'startup', 'shutdown', 'serve'] as const;
 
 /** Checks an App's optional members, so a typo'd export fails at load rather than on first use. */
 function checkApp(app: App): App {

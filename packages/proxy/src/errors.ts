@@ -8,6 +8,7 @@ export const PROXY_ERROR_CODES = {
   ERR_PROXY_CONFIG_FILE: 'The --config file could not be read, parsed or imported.',
   ERR_PROXY_TLS: 'A certificate or key could not be read, generated or used.',
   ERR_PROXY_LISTEN: 'A listener could not bind its address.',
+  ERR_PROXY_WORKER: 'A proxy worker was started without the plan its master gives it, or with one that does not match its sockets.',
 } as const;
 
 export type ProxyErrorCode = keyof typeof PROXY_ERROR_CODES;

@@ -9,3 +9,8 @@ export { createLogger, type ProxyLogger } from './logging/error-log.js';
 export { AccessLogWriter, formatAccessLine } from './logging/access-log.js';
 export { routeTraffic, type RouteTraffic, type LimitKey, type LimitReqConfig, type LimitConnConfig, type AuthConfig } from './traffic/route-config.js';
 export type { AccessRule } from './traffic/access-list.js';
+export { createProxyApp, type ProxyWorkerApp, type ProxyWorkerServer } from './server/worker-app.js';
+export { encodeWorkerPlan, PROXY_WORKER_ENV, type ProxyWorkerPlan } from './server/worker-plan.js';
+export { Certificates, loadTls, type TlsMaterial } from './tls/certificates.js';
+export { logTlsAndRoutes } from './server/banner.js';
+export { formatListen, type ListenSpec } from './settings/addresses.js';

@@ -121,7 +121,7 @@ describe('a broken log pipe (issue 12 point 9)', () => {
   it('keeps serving without spinning and still stops on TERM', async () => {
     const up = await upstreams(1);
     const port = await freePort();
-    const sh = startProcess('sh', ['-c', `"${process.execPath}" "${NODICORN_BIN}" proxy --listen http://127.0.0.1:${port} --upstream unix:${up.sockets[0]} --access-log - 2>&1 | head -c 10`]);
+    const sh = startProcess('sh', ['-c', `"${process.execPath}" "${NODICORN_BIN}" proxy --workers 1 --listen http://127.0.0.1:${port} --upstream unix:${up.sockets[0]} --access-log - 2>&1 | head -c 10`]);
     const url = `http://127.0.0.1:${port}`;
     await until(() => request({ url, path: '/' }).then((r) => r.status === 200), 10_000, 'the proxy to answer');
     const pid = await until(() => childPids(sh.pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('proxy')), 5000, 'the proxy pid');

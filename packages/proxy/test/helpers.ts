@@ -74,6 +74,11 @@ export async function startUpstream(name = 'app', dir = tempDir('ndcpx-')): Prom
   return { dir, socket, proc };
 }
 
+/** ARGS with --workers 1 in front unless they choose a worker count themselves. */
+export function oneProcess(args: readonly string[]): string[] {
+  return args.some((a) => /^(-w|--workers)(=|$)/.test(a)) ? [...args] : ['--workers', '1', ...args];
+}
+
 export interface RunningProxy {
   readonly proc: Proc;
   /** The first http and https listeners, as logged (`http://127.0.0.1:PORT`). */
@@ -82,9 +87,13 @@ export interface RunningProxy {
   readonly port: number;
 }
 
-/** Starts `nodicorn proxy ARGS` and reads its bound listeners back from the log. */
+/**
+ * Starts `nodicorn proxy ARGS` and reads its bound listeners back from the log. One process
+ * (--workers 1) unless ARGS say otherwise: these tests are about what one proxy does; the
+ * master's part is tested in packages/cli/test/proxy-workers.test.ts.
+ */
 export async function startProxy(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningProxy> {
-  const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...args], { cwd: options.cwd, env: options.env });
+  const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...oneProcess(args)], { cwd: options.cwd, env: options.env });
   await proc.waitFor(/\[INFO\] Ready: /);
   const http = /Listening at: (http:\/\/\S+)/.exec(proc.output())?.[1] ?? '';
   const https = /Listening at: (https:\/\/\S+)/.exec(proc.output())?.[1] ?? '';

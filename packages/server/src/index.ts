@@ -4,6 +4,7 @@ export { parseEntrySpec, parseLiteralArgs, type EntrySpec } from './app/entry-sp
 export { loadApp, resolveModule } from './app/load-app.js';
 export { parseBind, formatBind, systemdFds, type BindSpec } from './sockets/bind-spec.js';
 export { bindListener, bindAll, type Listener } from './sockets/listeners.js';
+export { resolveBindHosts, type ResolvedBind } from './sockets/resolve-host.js';
 export { Arbiter, type WorkerRecord, type ArbiterDeps } from './arbiter/arbiter.js';
 export { startMaster, checkConfig, listenerSpecs, workerEnvironment, MASTER_SIGNALS, type RunningMaster, type MasterInput } from './master.js';
 export { ErrorLog, formatErrorLine, logTimestamp } from './logging/error-log.js';

@@ -163,6 +163,11 @@ export interface MasterInput {
   readonly settings: Settings;
   readonly hooks?: Partial<Hooks>;
   readonly reread?: () => Promise<{ settings: Settings; hooks: Partial<Hooks> }>;
+  /**
+   * How logs and status name each bound socket (default: its bind label, `http://HOST:PORT`). An App
+   * that serves its own protocol on the sockets says which (the proxy's https listeners).
+   */
+  readonly labelListener?: (listener: Listener, index: number) => string;
 }
 
 export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = process.env): Promise<RunningMaster> {
@@ -195,6 +200,8 @@ export async function startMaster(input: MasterInput, env: NodeJS.ProcessEnv = p
     throw err;
   }
   process.title = `nodicorn: master [${settings.procName ?? settings.app}]`;
+  const { labelListener } = input;
+  if (labelListener) listeners = listeners.map((listener, i) => ({ ...listener, label: labelListener(listener, i) }));
   for (const listener of listeners) log.info(`Listening at: ${listener.label} (${process.pid})`);
   warnWorldWritableSockets(listeners, settings, log);
 

@@ -210,7 +210,7 @@ describe('faults: a request that times a worker out (issue 12 point 4)', () => {
     const workersBefore = childPids(server.pid);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const proxy = startProcess(process.execPath, [NODICORN_BIN, 'proxy', '--listen', url, '--upstream', `unix:${socketPath}`]);
+    const proxy = startProcess(process.execPath, [NODICORN_BIN, 'proxy', '--workers', '1', '--listen', url, '--upstream', `unix:${socketPath}`]);
     await until(() => request({ url }).then((r) => r.status === 200), 10_000, 'the proxy to answer');
     const first = await request({ url, path: '/spin' }, { timeoutMs: 15_000 });
     expect(first.status).toBe(502); // the upstream died after the request ran for 1 s: not retried

@@ -14,7 +14,7 @@ export class StackPart {
   constructor(
     readonly name: string,
     readonly kind: 'server' | 'proxy',
-    private readonly command: readonly string[],
+    readonly command: readonly string[],
     private readonly options: { cwd: string; env: NodeJS.ProcessEnv; readyPattern: RegExp; write: (part: StackPart, line: string) => void },
   ) {
     this.ready = new Promise((resolve, reject) => {

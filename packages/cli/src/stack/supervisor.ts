@@ -2,12 +2,23 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodicornError, childExecArgv } from '@nodicorn/server';
+import { resolveWorkers } from '../proxy/under-master.js';
 import { StackPart } from './part.js';
 import type { Stack } from './stack-file.js';
 import { alive, clearState, logPath, readState, writeState } from './state.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodicorn.js', import.meta.url));
 const COLORS = [36, 35, 33, 32, 34, 31];
+
+function proxyControlSocket(stack: Stack): string {
+  return join(stack.stateDir, 'proxy.control.sock');
+}
+
+/** Where `stack status` asks a part for its workers: each server's control socket, and the proxy's master's. */
+function partControl(stack: Stack, part: StackPart): { controlSocket?: string } {
+  if (part.kind === 'server') return { controlSocket: stack.servers.find((s) => s.name === part.name)!.controlSocket };
+  return part.command.includes('--control-socket') ? { controlSocket: proxyControlSocket(stack) } : {};
+}
 
 /** Refuses to start a stack whose state says it is running; clears state a crashed run left behind. */
 export function assertNotRunning(stack: Stack): void {
@@ -20,10 +31,11 @@ export function assertNotRunning(stack: Stack): void {
 
 function bannerFor(stack: Stack, parts: readonly StackPart[]): string {
   const proxy = parts.find((p) => p.kind === 'proxy');
-  const urls = proxy ? [...new Set(proxy.lines.flatMap((l) => /Listening at: (\S+)/.exec(l)?.[1] ?? []))] : [];
+  // A proxy under its master logs each socket it binds, so `localhost` may be two (127.0.0.1, ::1).
+  const urls = proxy ? [...new Set(proxy.lines.flatMap((l) => /Listening at: (\S+)/.exec(l)?.[1]?.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost') ?? []))] : [];
   const cert = proxy?.lines.map((l) => /self-signed development certificate (\S+)/.exec(l)?.[1]).find(Boolean);
   const lines = [`nodicorn stack "${stack.name}" is up`];
-  for (const url of urls) lines.push(`  ${url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost')}${url.startsWith('http:') && stack.proxy?.redirectHttps ? '   (redirects to https)' : ''}`);
+  for (const url of urls) lines.push(`  ${url}${url.startsWith('http:') && stack.proxy?.redirectHttps ? '   (redirects to https)' : ''}`);
   if (cert) lines.push(`  TLS: self-signed leaf certificate ${cert} (not a CA; localhost, 127.0.0.1, ::1 only)`, `       trust it: NODE_EXTRA_CA_CERTS=${cert}   or   curl --cacert ${cert} ...`);
   for (const server of stack.servers) {
     lines.push(`  ${server.name.padEnd(10)} ${String(server.config.app).padEnd(28)} ${String(server.config.workers ?? 1)} worker(s)   unix:${server.socket}`);
@@ -58,7 +70,10 @@ export async function runStack(stack: Stack, options: { color: boolean; onBanner
   if (stack.proxy) {
     const config = join(stack.stateDir, 'proxy.config.json');
     writeFileSync(config, JSON.stringify(stack.proxy, null, 2) + '\n');
-    parts.push(new StackPart('proxy', 'proxy', [process.execPath, ...childExecArgv(), BIN, 'proxy', '--config', config], { cwd: stack.baseDir, env, readyPattern: /Ready: nodicorn proxy/, write }));
+    // Under its master (proxy.workers, default one per core) the proxy gets a name and a control
+    // socket in the state dir, as each server does, so `stack status` shows its workers too.
+    const master = resolveWorkers(Number(stack.proxy.workers ?? 0)) > 1 ? ['--name', `${stack.name}-proxy`, '--control-socket', proxyControlSocket(stack)] : [];
+    parts.push(new StackPart('proxy', 'proxy', [process.execPath, ...childExecArgv(), BIN, 'proxy', '--config', config, ...master], { cwd: stack.baseDir, env, readyPattern: /Ready: nodicorn proxy/, write }));
   }
 
   let stopping = false;
@@ -104,7 +119,7 @@ export async function runStack(stack: Stack, options: { color: boolean; onBanner
     file: stack.file,
     supervisorPid: process.pid,
     startedAt: new Date().toISOString(),
-    parts: parts.map((p) => ({ name: p.name, kind: p.kind, pid: p.pid!, ...(p.kind === 'server' ? { controlSocket: stack.servers.find((s) => s.name === p.name)!.controlSocket } : {}) })),
+    parts: parts.map((p) => ({ name: p.name, kind: p.kind, pid: p.pid!, ...partControl(stack, p) })),
     banner,
   });
   options.onBanner(banner);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { ProxyError } from '../errors.js';
 import { rejectConnection } from '../flow/connection-queue.js';
 import { rawErrorResponse } from '../error-page.js';
@@ -114,11 +114,17 @@ function createHttp2Server(options: http.ServerOptions, tlsOptions: object, sett
   return server;
 }
 
-/** Graceful stop, first step: stop accepting; idle HTTP/1.1 connections close, HTTP/2 ones get GOAWAY. */
-export function stopAccepting(l: BoundListener): Promise<void> {
-  const closed = new Promise<void>((r) => l.server.close(() => r()));
+/**
+ * Graceful stop, first step: stop accepting, and HTTP/2 connections get GOAWAY. Idle HTTP/1.1
+ * connections close now when `closeIdleNow` (the one process is going away); a worker retired while
+ * others serve on leaves them to end after their next response (Connection: close), because
+ * closing an idle connection races with a client that is just sending on it: net.Server's close
+ * stops accepting without http.Server's eager closeIdleConnections().
+ */
+export function stopAccepting(l: BoundListener, closeIdleNow = true): Promise<void> {
+  const closed = new Promise<void>((r) => (closeIdleNow ? l.server.close(() => r()) : net.Server.prototype.close.call(l.server, () => r())));
   l.sessions?.goAway();
-  closeIdle(l);
+  if (closeIdleNow) closeIdle(l);
   return closed;
 }
 
@@ -139,13 +145,19 @@ export function closeAll(l: BoundListener): void {
   h1.closeAllConnections.call(l.server as http.Server);
 }
 
-export function listen({ server, sessions }: Listener, spec: ListenSpec): Promise<BoundListener> {
+/**
+ * Binds a listener to its --listen address, or, under nodicorn's master, starts accepting on the
+ * listening socket `fd` the master bound for that address and the worker inherited.
+ */
+export function listen({ server, sessions }: Listener, spec: ListenSpec, inherited?: { fd: number }): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new ProxyError('ERR_PROXY_LISTEN', `Cannot listen on ${formatListen(spec.scheme, spec.host, spec.port)} (${err.code ?? err.message}); pick another --listen address or stop what holds it.`, 2));
+      const where = formatListen(spec.scheme, spec.host, spec.port);
+      reject(new ProxyError('ERR_PROXY_LISTEN', inherited ? `Cannot accept on the master's socket for ${where} (fd ${inherited.fd}: ${err.code ?? err.message}).` : `Cannot listen on ${where} (${err.code ?? err.message}); pick another --listen address or stop what holds it.`, 2));
     };
     server.once('error', onError);
-    server.listen({ port: spec.port, host: spec.host, backlog: 2048 }, () => {
+    // `fd` is a listen option @types/node 20 lacks.
+    server.listen((inherited ?? { port: spec.port, host: spec.host, backlog: 2048 }) as net.ListenOptions, () => {
       server.off('error', onError);
       const port = (server.address() as AddressInfo).port;
       resolve({ spec, server, sessions, port, url: formatListen(spec.scheme, spec.host, port) });

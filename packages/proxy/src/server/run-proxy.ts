@@ -1,11 +1,13 @@
-import { ProxyApp } from '../proxy-app.js';
-import { AccessLogWriter } from '../logging/access-log.js';
-import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
-import type { ProxyConfig, Route } from '../settings/resolve.js';
-import { describeUpstream } from '../settings/upstreams.js';
-import { Certificates, type TlsMaterial } from '../tls/certificates.js';
+import type { Server as TlsServer } from 'node:tls';
+import type { ProxyApp } from '../proxy-app.js';
+import { guardStdio, type ProxyLogger } from '../logging/error-log.js';
+import type { ProxyConfig } from '../settings/resolve.js';
+import { Certificates } from '../tls/certificates.js';
 import { ListenerTls } from '../tls/listener-tls.js';
-import { closeAll, closeIdle, createListener, listen, stopAccepting, type BoundListener } from './listeners.js';
+import { logTlsAndRoutes } from './banner.js';
+import { drainProxy } from './drain.js';
+import type { BoundListener } from './listeners.js';
+import { createProxyInstance, openListeners } from './proxy-instance.js';
 
 export interface RunningProxy {
   readonly app: ProxyApp;
@@ -18,42 +20,16 @@ export interface RunningProxy {
   shutdown(): Promise<void>;
 }
 
-function banner(listeners: readonly BoundListener[], config: ProxyConfig, tls: TlsMaterial | null, log: ProxyLogger): void {
-  for (const l of listeners) log.info(`Listening at: ${l.url}`);
-  const httpsUrl = listeners.find((l) => l.spec.scheme === 'https')?.url.replace(/\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::1?\])/, '//localhost');
-  if (tls?.selfSigned) {
-    const c = tls.selfSigned;
-    log.info(`TLS: ${c.generated ? 'generated a' : 'using the'} self-signed development certificate ${c.certPath} (a leaf, not a CA: valid only for localhost, 127.0.0.1, ::1, until ${c.validTo.toISOString().slice(0, 10)})`);
-    log.info(`TLS: to trust it (its key cannot sign for any other name), NODE_EXTRA_CA_CERTS=${c.certPath} node ...  or  curl --cacert ${c.certPath} ${httpsUrl ?? 'https://localhost:PORT'}/`);
-  } else if (tls) {
-    log.info(`TLS: certificate ${tls.certPath}`);
-  }
-  if (tls) for (const h of config.hosts) if (h.tlsCert) log.info(`TLS: certificate ${h.tlsCert} for ${h.names.join(' ')}`);
-}
-
-const UPSTREAM_ERRORS_PER_SECOND = 10;
-
 /** Starts the proxy as one standalone process: binds every --listen, then serves. */
 export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
   guardStdio();
   const needsTls = config.listeners.some((l) => l.scheme === 'https');
   const tls = needsTls ? new ListenerTls(await Certificates.load(config), config.settings.tlsVerifyClient) : null;
-  const accessLog = new AccessLogWriter(config.settings.accessLog);
-  const bound: BoundListener[] = [];
-  // nginx logs every failed upstream try at error level; ten a second is enough to explain a burst.
-  const errorLog = rateLimited((m) => log.error(m), UPSTREAM_ERRORS_PER_SECOND);
-  const app = new ProxyApp(config, { accessLog, errorLog, healthLog: (m) => log.warning(m), httpsPort: () => bound.find((l) => l.spec.scheme === 'https')?.port });
-  try {
-    for (const spec of config.listeners) bound.push(await listen(createListener(spec, app, config.settings, tls, (m) => log.warning(m)), spec));
-  } catch (err) {
-    for (const l of bound) l.server.close();
-    await app.close();
-    throw err;
-  }
-  banner(bound, config, tls?.certificates.primary ?? null, log);
-  const describe = (r: Route) => `${r.prefix} -> ${r.kind === 'static' ? `static ${r.dir}` : `${r.upstream} (${describeUpstream(config.upstreams.get(r.upstream)!)})`}`;
-  for (const r of config.routes) log.info(`Route ${describe(r)}`);
-  for (const h of config.hosts) for (const r of h.routes) log.info(`Route ${h.names.join(' ')} ${describe(r)}`);
+  const instance = createProxyInstance(config, log);
+  const { app, accessLog, listeners: bound } = instance;
+  await openListeners(instance, config.listeners, tls, log);
+  for (const l of bound) log.info(`Listening at: ${l.url}`);
+  logTlsAndRoutes(config, tls?.certificates.primary ?? null, bound.find((l) => l.spec.scheme === 'https')?.url, log);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -71,31 +47,13 @@ export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<R
         // Loaded whole before anything changes: a missing or bad file throws (naming it) and the
         // running certificates and config stay.
         const certs = await Certificates.load(next);
-        tls.replace(certs, bound.filter((l) => l.spec.scheme === 'https').map((l) => l.server as import('node:tls').Server));
+        tls.replace(certs, bound.filter((l) => l.spec.scheme === 'https').map((l) => l.server as TlsServer));
       }
       await app.reload(next);
       log.info('Reloaded configuration and certificates.');
     },
     shutdown() {
-      stopping ??= (async () => {
-        app.drain();
-        // Idle keep-alive connections close now; busy ones close after their response (Connection:
-        // close); HTTP/2 connections get GOAWAY and close once their open streams are done.
-        const closed = Promise.all(bound.map(stopAccepting));
-        const sweep = setInterval(() => bound.forEach(closeIdle), 100);
-        const graceMs = config.settings.gracefulTimeout * 1000;
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)));
-        const late = await Promise.race([closed.then(() => false), timedOut]);
-        clearTimeout(timer);
-        clearInterval(sweep);
-        if (late) {
-          log.warning(`Graceful timeout (${config.settings.gracefulTimeout}s): closing the connections still open.`);
-          bound.forEach(closeAll);
-        }
-        await app.close();
-        await accessLog.close();
-      })();
+      stopping ??= drainProxy({ listeners: bound, app, accessLog, log, gracefulTimeoutMs: config.settings.gracefulTimeout * 1000, closeIdle: true });
       return stopping;
     },
   };

@@ -294,6 +294,13 @@ export const PROXY_SETTINGS = {
     default: '-',
     doc: "Access log in nginx's combined format plus timings and upstream; - is stdout, off disables it.",
   }),
+  workers: setting<number>({
+    flags: ['-w', '--workers'],
+    type: intType,
+    default: 0,
+    validate: (v) => (v >= 0 ? undefined : `must be 0 (one per CPU core) or more, got ${v}`),
+    doc: "Proxy processes (nginx worker_processes): 0 is one per CPU core (nginx's auto); 1 is one process with no master; more run under nodicorn's master, sharing every --listen socket, with its signals, --pid, status and zero-downtime HUP.",
+  }),
   gracefulTimeout: setting<number>({
     flags: ['--graceful-timeout'],
     type: secondsType,

@@ -12,6 +12,7 @@ export interface TlsMaterial {
   readonly cert: string;
   readonly key: string;
   readonly certPath: string;
+  readonly keyPath: string;
   /** Set when the certificate is the generated development one. */
   readonly selfSigned: GeneratedCert | null;
 }
@@ -21,12 +22,12 @@ const tlsError = (message: string) => new ProxyError('ERR_PROXY_TLS', message, 2
 /** The certificate for https listeners: --tls-cert/--tls-key when given, else the generated one. */
 export async function loadTls(settings: ProxySettings, cwd: string): Promise<TlsMaterial> {
   if (settings.tlsCert && settings.tlsKey) {
-    const certPath = resolve(cwd, settings.tlsCert);
-    return { ...readPair(certPath, resolve(cwd, settings.tlsKey), '--tls-cert/--tls-key'), certPath, selfSigned: null };
+    const [certPath, keyPath] = [resolve(cwd, settings.tlsCert), resolve(cwd, settings.tlsKey)];
+    return { ...readPair(certPath, keyPath, '--tls-cert/--tls-key'), certPath, keyPath, selfSigned: null };
   }
   try {
     const generated = await ensureSelfSigned(resolve(cwd, settings.stateDir));
-    return { cert: generated.cert, key: generated.key, certPath: generated.certPath, selfSigned: generated };
+    return { cert: generated.cert, key: generated.key, certPath: generated.certPath, keyPath: generated.keyPath, selfSigned: generated };
   } catch (err) {
     throw tlsError(`Cannot create the development certificate in --state-dir ${settings.stateDir} (${(err as Error).message}); make it writable or pass --tls-cert/--tls-key.`);
   }
@@ -89,11 +90,15 @@ export class Certificates {
     private readonly servers: VirtualServers<string>,
   ) {}
 
-  static async load(config: ProxyConfig): Promise<Certificates> {
+  /**
+   * `primary` given: the certificate its master already loaded or generated, read from its files
+   * (a proxy worker never generates one, so workers cannot race to write it).
+   */
+  static async load(config: ProxyConfig, primary?: { readonly certPath: string; readonly keyPath: string }): Promise<Certificates> {
     const shared = sharedOptions(config.settings, config.cwd);
-    const primary = await loadTls(config.settings, config.cwd);
-    const certs = new Certificates(primary, shared, new VirtualServers(config, (b) => b.certKey));
-    certs.#add(TOP_LEVEL_CERT, primary);
+    const top = primary ? { ...readPair(primary.certPath, primary.keyPath, '--tls-cert/--tls-key'), ...primary, selfSigned: null } : await loadTls(config.settings, config.cwd);
+    const certs = new Certificates(top, shared, new VirtualServers(config, (b) => b.certKey));
+    certs.#add(TOP_LEVEL_CERT, top);
     for (const h of config.hosts) {
       const key = certKeyOf(h.tlsCert, h.tlsKey);
       if (key === TOP_LEVEL_CERT || certs.#pems.has(key)) continue;

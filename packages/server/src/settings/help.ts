@@ -1,10 +1,20 @@
 import { GUNICORN_NOT_TAKEN } from './gunicorn-only.js';
-import { SETTING_KEYS, SETTINGS } from './definitions.js';
+import { SETTING_KEYS, SETTINGS, type SettingKey } from './definitions.js';
 import type { SettingSpec } from './types.js';
 
 function describeDefault(spec: SettingSpec<unknown>): string {
   if (spec.defaultDoc) return spec.defaultDoc;
   return JSON.stringify(spec.default);
+}
+
+function helpLine(spec: SettingSpec<unknown>): string {
+  const usage = spec.flags.join(', ') + (spec.boolean ? '' : ` ${spec.type.meta}`);
+  return `  ${usage.padEnd(34)} ${spec.doc} [default: ${describeDefault(spec)}]`;
+}
+
+/** The --help lines of some settings, for a command that takes them too (`nodicorn proxy --workers N`). */
+export function settingsHelpFor(keys: readonly SettingKey[]): string {
+  return keys.map((key) => helpLine(SETTINGS[key] as SettingSpec<unknown>)).join('\n');
 }
 
 /** The options part of `nodicorn --help`, grouped by section, derived from the settings list. */
@@ -13,9 +23,7 @@ export function settingsHelp(): string {
   for (const key of SETTING_KEYS) {
     const spec = SETTINGS[key] as SettingSpec<unknown>;
     if (spec.flags.length === 0) continue;
-    const usage = spec.flags.join(', ') + (spec.boolean ? '' : ` ${spec.type.meta}`);
-    const line = `  ${usage.padEnd(34)} ${spec.doc} [default: ${describeDefault(spec)}]`;
-    sections.set(spec.section, [...(sections.get(spec.section) ?? []), line]);
+    sections.set(spec.section, [...(sections.get(spec.section) ?? []), helpLine(spec)]);
   }
   return [...sections].map(([section, lines]) => `${section}:\n${lines.join('\n')}`).join('\n\n');
 }

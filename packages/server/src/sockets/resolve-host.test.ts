@@ -29,6 +29,11 @@ describe('resolveBindHosts', () => {
     expect(await resolveBindHosts([{ kind: 'tcp', host: 'twice', port: 1 }], fakeLookup)).toHaveLength(1);
   });
 
+  it('keeps every port-0 bind: each asks for its own ephemeral port', async () => {
+    const ephemeral = { kind: 'tcp', host: '127.0.0.1', port: 0 } as const;
+    expect(await resolveBindHosts([ephemeral, ephemeral], fakeLookup)).toEqual([{ spec: ephemeral }, { spec: ephemeral }]);
+  });
+
   it('refuses a name that does not resolve, in one line naming the bind', async () => {
     await expect(resolveBindHosts([{ kind: 'tcp', host: 'nowhere.invalid', port: 80 }], fakeLookup)).rejects.toThrow(
       /Invalid --bind "nowhere\.invalid:80": the host name "nowhere\.invalid" does not resolve \(ENOTFOUND\)/,

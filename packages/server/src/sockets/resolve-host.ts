@@ -26,7 +26,9 @@ export async function resolveBindHosts(specs: readonly BindSpec[], lookupHost: L
   const seen = new Set<string>();
   const add = (entry: ResolvedBind) => {
     const key = JSON.stringify(entry.spec);
-    if (seen.has(key)) return;
+    // Port 0 asks for a fresh ephemeral port each time: two of them are two sockets, not one.
+    const ephemeral = entry.spec.kind === 'tcp' && entry.spec.port === 0;
+    if (seen.has(key) && !ephemeral) return;
     seen.add(key);
     out.push(entry);
   };

@@ -13,6 +13,7 @@ import { loadConfigFile } from '../settings/config-file.js';
 import { callHook, type Hooks, type WorkerInfo } from '../settings/hooks.js';
 import { compileTrust, parseAllowList } from '../trust.js';
 import { RequestTracker, TRACKER_GLOBAL } from './request-tracker.js';
+import { AppServed, type WorkerServing } from './app-served.js';
 import { WorkerHttp } from './serve.js';
 import { startWatchdog } from './watchdog.js';
 import { loadWorkerTls, type WorkerTls } from '../tls/server-tls.js';
@@ -112,25 +113,37 @@ function requestCounting(): { countRequest?: (status: number, seconds: number) =
   return {};
 }
 
-const worker = new WorkerHttp({
-  app,
-  ...(tls ? { tls } : {}),
-  settings,
-  acceptMode: config.acceptMode,
-  listenFds: config.listenFds,
-  reusePort: config.reusePort,
-  trustProxy,
-  tracker,
-  log,
-  accessLog,
-  ...requestCounting(),
-  ...(hooks.preRequest ? { preRequest: (req) => callHook(hooks, 'preRequest', log, self, req) } : {}),
-  ...(hooks.postRequest ? { postRequest: (req, res) => callHook(hooks, 'postRequest', log, self, req, res) } : {}),
-  ...(settings.workerClass === 'sync' ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
-  onServed: (served) => {
-    if (config.maxRequests > 0 && served >= config.maxRequests) requestRecycle(`max_requests (${config.maxRequests}) reached`);
-  },
-});
+function serving(): WorkerServing {
+  // An App with its own servers (the proxy) takes the inherited sockets; any other gets node:http.
+  if (app.serve) return new AppServed(app as App & Required<Pick<App, 'serve'>>, config.listenFds, config.acceptMode, settings.gracefulTimeout * 1000);
+  return new WorkerHttp({
+    app,
+    ...(tls ? { tls } : {}),
+    settings,
+    acceptMode: config.acceptMode,
+    listenFds: config.listenFds,
+    reusePort: config.reusePort,
+    trustProxy,
+    tracker,
+    log,
+    accessLog,
+    ...requestCounting(),
+    ...(hooks.preRequest ? { preRequest: (req) => callHook(hooks, 'preRequest', log, self, req) } : {}),
+    ...(hooks.postRequest ? { postRequest: (req, res) => callHook(hooks, 'postRequest', log, self, req, res) } : {}),
+    ...(settings.workerClass === 'sync' ? { onConnectionClosed: () => send({ type: 'free' }) } : {}),
+    onServed: (served) => {
+      if (config.maxRequests > 0 && served >= config.maxRequests) requestRecycle(`max_requests (${config.maxRequests}) reached`);
+    },
+  });
+}
+
+let worker: WorkerServing;
+try {
+  worker = serving();
+} catch (err) {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(EXIT.WORKER_BOOT_ERROR);
+}
 
 const watchdog = settings.timeout > 0 ? startWatchdog({ timeoutMs: settings.timeout * 1000, reportFd: config.watchdogFd }) : null;
 
@@ -141,7 +154,7 @@ function heartbeat(): void {
     counters.loopLagMs = Number.isFinite(loopDelay.mean) ? loopDelay.mean / 1e6 : 0;
     loopDelay.reset();
   }
-  send({ type: 'heartbeat', requests: tracker.served, rss, inflight: tracker.inflight.size, oldest: tracker.oldest(), ...(counters ? { counters } : {}) });
+  send({ type: 'heartbeat', requests: worker.served, rss, inflight: worker.inflight, oldest: tracker.oldest(), ...(counters ? { counters } : {}) });
   checkMemory(rss);
 }
 
@@ -217,6 +230,7 @@ process.on('SIGHUP', () => undefined); // the master reloads; a worker ignores H
 process.on('SIGUSR1', () => {
   log.reopen();
   accessLog?.reopen();
+  worker.reopenLogs?.();
   log.info(`Worker ${process.pid}: log files reopened`);
 });
 // The master is gone (killed with SIGKILL, say): exit rather than serve unsupervised on its sockets.
@@ -244,7 +258,7 @@ setInterval(heartbeat, Math.max(100, (settings.timeout || 30) * 250));
 // connection counts the master balances on.
 let lastLoad = '';
 setInterval(() => {
-  const load = { type: 'load', requests: tracker.served, connections: worker.openConnections } as const;
+  const load = { type: 'load', requests: worker.served, connections: worker.openConnections } as const;
   const key = `${load.requests} ${load.connections}`;
   const batch = statsd?.take();
   if (batch) send({ ...load, statsd: batch });

@@ -8,6 +8,7 @@ import type { Settings } from '../settings/definitions.js';
 import type { QuarantineMessage } from '../protocol.js';
 import type { AcceptMode } from '../sockets/accept-mode.js';
 import { BACKLOG_DRAIN_MS } from '../sockets/listeners.js';
+import type { WorkerServing } from './app-served.js';
 import { checkRequest, dropForbiddenTrailers, rejectionResponse } from './request-limits.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { compileTrust, parseAllowList } from '../trust.js';
@@ -63,7 +64,7 @@ function refuseQuarantined(res: ServerResponse, remainingMs: number): void {
  * request path that tracks in-flight requests, writes the access log and turns a thrown handler
  * error into a 500 while the worker lives on.
  */
-export class WorkerHttp {
+export class WorkerHttp implements WorkerServing {
   readonly servers: http.Server[] = [];
   readonly #connections = new Set<Socket>();
   /** When each connection last started or finished a response: what makes it idle long enough to end. */
@@ -320,6 +321,14 @@ export class WorkerHttp {
           else this.#onAllClosed = done;
         }),
     );
+  }
+
+  get served(): number {
+    return this.options.tracker.served;
+  }
+
+  get inflight(): number {
+    return this.options.tracker.inflight.size;
   }
 
   /** Open client connections: the master balances them across workers. */
