@@ -7,10 +7,10 @@ import {
   intType,
   optionalStringType,
   secondsType,
-  stringListType,
+  listType as stringListType,
   stringType,
   umaskType,
-} from './value-types.js';
+} from '@nodicorn/settings';
 
 /** Gunicorn's default access log format (NCSA combined). */
 export const DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';

@@ -2,6 +2,6 @@
 // a USR1 arriving first would open the inspector. The logs are not open yet, so there is nothing to
 // reopen; main.ts installs the handler that does.
 process.on('SIGUSR1', () => undefined);
-const { muteBrokenStdio } = await import('../process/stdio-guard.js');
+const { muteBrokenStdio } = await import('@nodicorn/settings');
 muteBrokenStdio();
 await import('./main.js');
