@@ -1,6 +1,7 @@
 import { ProxyApp } from '../proxy-app.js';
 import { AccessLogWriter } from '../logging/access-log.js';
-import { guardStdio, rateLimited, type ProxyLogger } from '../logging/error-log.js';
+import { muteBrokenStdio } from '@nodicorn/settings';
+import { rateLimited, type ProxyLogger } from '../logging/error-log.js';
 import type { ProxyConfig } from '../settings/resolve.js';
 import { describeUpstream } from '../settings/upstreams.js';
 import { loadTls, type TlsMaterial } from '../tls/certificates.js';
@@ -34,7 +35,7 @@ const UPSTREAM_ERRORS_PER_SECOND = 10;
 
 /** Starts the proxy as one standalone process: binds every --listen, then serves. */
 export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
-  guardStdio();
+  muteBrokenStdio();
   const needsTls = config.listeners.some((l) => l.scheme === 'https');
   let tls = needsTls ? await loadTls(config.settings, config.cwd) : null;
   const accessLog = new AccessLogWriter(config.settings.accessLog);
