@@ -3,8 +3,8 @@ import { SettingError } from '../errors.js';
 import type { SETTINGS } from './definitions.js';
 import { SETTINGS_SCHEMA } from './schema.js';
 
-/** Every flag the parser knows, including the command's own (--help, --version). */
-export function knownFlags(extra: readonly string[] = SETTINGS_SCHEMA.options.commandFlags ?? []): string[] {
+/** Every setting's flag, and `extra` (the command's own, such as --help). */
+export function knownFlags(extra: readonly string[] = []): string[] {
   return [...SETTINGS_SCHEMA.flagToKey.keys(), ...extra];
 }
 
