@@ -18,6 +18,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     projects: [
+      project('settings', 'packages/settings'),
       project('adapters', 'packages/adapters'),
       project('server', 'packages/server'),
       project('proxy', 'packages/proxy'),

@@ -12,7 +12,7 @@ import { request, runCleanups, startProcess, tempDir, type Proc } from '@nodicor
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures');
-const PACKAGES = ['adapters', 'server', 'proxy', 'cli'] as const;
+const PACKAGES = ['settings', 'adapters', 'server', 'proxy', 'cli'] as const;
 const INSTALL_MS = 120_000;
 
 // The pnpm that runs this suite (`pnpm test`), else the one on PATH.

@@ -65,7 +65,7 @@ describe('bad input', () => {
     [['--upstream', 'nowhere'], /Invalid --upstream: expected unix:PATH or HOST:PORT, got "nowhere"/],
     [['--static', '/a=/definitely/not/here'], /Invalid --static: \/definitely\/not\/here is not a directory/],
     [['--listen', 'http://127.0.0.1:0'], /nothing to serve; give --upstream/],
-    [['--config', 'missing.json'], /Config file .*missing\.json: cannot be read \(ENOENT\)/],
+    [['--config', 'missing.json'], /Config file .*missing\.json not found \(from -c\/--config\)\. Check the path\.$/],
   ];
   it.each(cases)('%j exits 2 with one line naming the setting', async (args, message) => {
     const proc = startProcess(process.execPath, [NODICORN_BIN, 'proxy', ...args], { cwd: tempDir('ndcpx-') });

@@ -18,4 +18,4 @@ export { assertPrivateDir, controlDir, defaultControlPath, serverName } from './
 export { CONTROL_COMMANDS, type ControlCommand, type ServerStatus, type WorkerStatus } from './control/protocol.js';
 export { processAlive } from './arbiter/pidfile.js';
 export { childExecArgv } from './process/exec-argv.js';
-export { muteBrokenStdio, stdioWritable } from './process/stdio-guard.js';
+export { muteBrokenStdio, stdioWritable } from '@nodicorn/settings';

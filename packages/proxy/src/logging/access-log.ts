@@ -104,7 +104,7 @@ export class AccessLogWriter {
 
   flush = (): void => {
     this.#scheduled = false;
-    // A destroyed stream is a broken stdout pipe (guardStdio): the lines have nowhere to go.
+    // A destroyed stream is a broken stdout pipe (muteBrokenStdio): the lines have nowhere to go.
     if (this.#pending.length === 0 || !this.#stream || this.#stream.destroyed) return void (this.#pending = []);
     const text = this.#pending.join('');
     this.#pending = [];

@@ -1,3 +1,5 @@
+import { stdioWritable } from '@nodicorn/settings';
+
 /** Gunicorn's error-log line, `[2026-11-25 07:44:46 +0000] [pid] [INFO] message`, on stderr. */
 export interface ProxyLogger {
   info(message: string): void;
@@ -17,23 +19,6 @@ export function createLogger(write: (text: string) => void = (t) => void (stdioW
   const line = (level: string) => (message: string) => write(`[${timestamp(new Date())}] [${process.pid}] [${level}] ${message}\n`);
   return { info: line('INFO'), warning: line('WARNING'), error: line('ERROR') };
 }
-
-/**
- * A closed stdout/stderr pipe (`nodicorn proxy 2>&1 | head -c 10`) makes every later write fail
- * with EPIPE. Unhandled, that error re-enters the error log, which writes to the same broken pipe:
- * a 100% CPU loop that never reaches the TERM handler. A broken stdio stream is muted instead, as
- * nginx carries on when its log descriptor goes away.
- */
-export function guardStdio(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', () => {
-      broken.add(stream);
-      stream.destroy();
-    });
-  }
-}
-const broken = new Set<NodeJS.WriteStream>();
-export const stdioWritable = (stream: NodeJS.WriteStream): boolean => !broken.has(stream) && !stream.destroyed;
 
 /**
  * At most `perSecond` lines a second, then one "suppressed N" line when the next second starts, so

@@ -1,6 +1,7 @@
 import type { Server as TlsServer } from 'node:tls';
+import { muteBrokenStdio } from '@nodicorn/settings';
 import type { ProxyApp } from '../proxy-app.js';
-import { guardStdio, type ProxyLogger } from '../logging/error-log.js';
+import type { ProxyLogger } from '../logging/error-log.js';
 import type { ProxyConfig } from '../settings/resolve.js';
 import { Certificates } from '../tls/certificates.js';
 import { ListenerTls } from '../tls/listener-tls.js';
@@ -22,7 +23,7 @@ export interface RunningProxy {
 
 /** Starts the proxy as one standalone process: binds every --listen, then serves. */
 export async function runProxy(config: ProxyConfig, log: ProxyLogger): Promise<RunningProxy> {
-  guardStdio();
+  muteBrokenStdio();
   const needsTls = config.listeners.some((l) => l.scheme === 'https');
   const tls = needsTls ? new ListenerTls(await Certificates.load(config), config.settings.tlsVerifyClient) : null;
   const instance = createProxyInstance(config, log);

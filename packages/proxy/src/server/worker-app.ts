@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyError } from '../errors.js';
-import { createLogger, guardStdio } from '../logging/error-log.js';
+import { muteBrokenStdio } from '@nodicorn/settings';
+import { createLogger } from '../logging/error-log.js';
 import { Certificates } from '../tls/certificates.js';
 import { ListenerTls } from '../tls/listener-tls.js';
 import { drainProxy } from './drain.js';
@@ -47,7 +48,7 @@ export function createProxyApp(): ProxyWorkerApp {
       if (sockets.length !== plan.sockets.length) {
         throw new ProxyError('ERR_PROXY_WORKER', `This worker inherited ${sockets.length} listening socket(s) but its plan has ${plan.sockets.length}: the master and the plan disagree.`);
       }
-      guardStdio();
+      muteBrokenStdio();
       const tls = plan.tls ? new ListenerTls(await Certificates.load(plan.config, plan.tls), plan.config.settings.tlsVerifyClient) : null;
       await openListeners(instance, plan.sockets, tls, log, sockets);
       for (const { server } of listeners) {

@@ -1,18 +1,8 @@
-import { booleanType, choiceType, intType, listType, optionalStringType, protocolsType, secondsType, sizeType, stringType, type HttpProtocol, type ValueType } from './value-types.js';
+import { atLeast, booleanType, choiceType, intType, listType, optionalStringType, positive, range, secondsType, sizeType, stringType, type SettingSpec } from '@nodicorn/settings';
+import { protocolsType, type HttpProtocol } from './protocols.js';
 
-export interface ProxySettingSpec<T> {
-  readonly flags: readonly string[];
-  readonly type: ValueType<T>;
-  readonly default: T;
-  /** A flag that takes no value (`--redirect-https`); `--flag=off` still works. */
-  readonly boolean?: boolean;
-  /** Given again, the value is appended (`--listen` twice listens twice). */
-  readonly repeatable?: boolean;
-  /** Extra check on the parsed value; returns what is wrong, or undefined. */
-  readonly validate?: (value: T) => string | undefined;
-  /** One line for --help and the README. */
-  readonly doc: string;
-}
+/** A proxy setting: the kernel's spec; its config key is its name, and --help has no sections. */
+export type ProxySettingSpec<T> = SettingSpec<T>;
 
 export const TLS_VERIFY_CLIENT = ['off', 'optional', 'on'] as const;
 export type TlsVerifyClient = (typeof TLS_VERIFY_CLIENT)[number];
@@ -20,8 +10,6 @@ export const TLS_MIN_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 export type TlsMinVersion = (typeof TLS_MIN_VERSIONS)[number];
 
 const setting = <T>(spec: ProxySettingSpec<T>): ProxySettingSpec<T> => spec;
-const positive = (v: number) => (v > 0 ? undefined : `must be more than 0, got ${v}`);
-const range = (lo: number, hi: number) => (v: number) => (v >= lo && v <= hi ? undefined : `must be from ${lo} to ${hi}, got ${v}`);
 
 /**
  * Every `nodicorn proxy` setting, declared once (Gunicorn's config.py model): the flag parser, the
@@ -58,13 +46,13 @@ export const PROXY_SETTINGS = {
   }),
   tlsCert: setting<string | null>({
     flags: ['--tls-cert'],
-    type: optionalStringType,
+    type: { ...optionalStringType, meta: 'PATH' },
     default: null,
     doc: 'PEM certificate (chain) for https listeners; without it a self-signed one is generated into --state-dir.',
   }),
   tlsKey: setting<string | null>({
     flags: ['--tls-key'],
-    type: optionalStringType,
+    type: { ...optionalStringType, meta: 'PATH' },
     default: null,
     doc: 'PEM private key for --tls-cert.',
   }),
@@ -239,12 +227,14 @@ export const PROXY_SETTINGS = {
     flags: ['--max-fails'],
     type: intType,
     default: 1,
+    validate: atLeast(0),
     doc: 'Failed attempts within --fail-timeout that mark an upstream server down for --fail-timeout (nginx max_fails); 0 never marks it down.',
   }),
   failTimeout: setting<number>({
     flags: ['--fail-timeout'],
     type: secondsType,
     default: 10,
+    validate: atLeast(0),
     doc: 'Seconds of the max_fails window and of the pause after it (nginx fail_timeout).',
   }),
   upstreamConnections: setting<number>({
@@ -279,6 +269,7 @@ export const PROXY_SETTINGS = {
     flags: ['--keepalive-timeout'],
     type: secondsType,
     default: 75,
+    validate: atLeast(0),
     doc: 'Seconds an idle client keep-alive connection stays open (nginx keepalive_timeout).',
   }),
   maxHeaders: setting<number>({
@@ -305,6 +296,7 @@ export const PROXY_SETTINGS = {
     flags: ['--graceful-timeout'],
     type: secondsType,
     default: 30,
+    validate: atLeast(0),
     doc: 'Seconds SIGTERM waits for in-flight requests before closing what is left.',
   }),
 } as const;

@@ -82,7 +82,7 @@ describe('strict config keys', () => {
     expect(err).toBeInstanceOf(ProxySettingError);
     expect(err.exitCode).toBe(2);
     expect(err.code).toBe('ERR_PROXY_CONFIG_FILE');
-    expect(err.message).toMatch(/^Config file p\.json: routes\[1\]\.upstreem is not a key of a route; did you mean upstream\?/);
+    expect(err.message).toMatch(/^Config file \/\S+\/p\.json: routes\[1\]\.upstreem is not a key of a route; did you mean upstream\?/);
     expect(err.message).not.toContain('\n');
   });
 

@@ -1,13 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { defaultSettings, layerSettings, parseArgs, readConfigFile, readConfigObject, validateSettings } from '@nodicorn/settings';
 import { ProxySettingError } from '../errors.js';
 import { routeTraffic, TRAFFIC_ROUTE_KEYS, type RouteTraffic } from '../traffic/route-config.js';
 import { parseListen, type ListenSpec } from './addresses.js';
-import { loadConfigFile, type ConfigFileShape } from './config-file.js';
-import { PROXY_SETTING_KEYS, PROXY_SETTINGS, type ProxySettingKey, type ProxySettings, type ProxySettingSpec } from './definitions.js';
-import { nearest } from './nearest.js';
+import type { ProxySettings } from './definitions.js';
 import { ServerNames, serverNameProblem } from '../vhosts/server-names.js';
-import { parseProxyArgs } from './parse-args.js';
+import { PROXY_COMMAND_FLAGS, PROXY_SCHEMA } from './schema.js';
 import { upstreamSpec, type UpstreamSpec } from './upstreams.js';
 import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
 
@@ -18,6 +17,8 @@ export const ROUTE_KEYS: KeySet = {
   pending: { cache: 'the proxy cache is planned in issue #16 and not built; a route with cache would be served uncached' },
 };
 const STATIC_MOUNT_KEYS: KeySet = { name: 'a static mount', keys: ['prefix', 'dir'] };
+
+export { PROXY_COMMAND_FLAGS };
 
 /** A path prefix and what serves it; the longest matching prefix wins, as an nginx prefix location. */
 export type Route =
@@ -52,37 +53,21 @@ export interface ProxyConfig {
   readonly cwd: string;
 }
 
-export const PROXY_COMMAND_FLAGS = ['-h', '--help'] as const;
 /** Config-file keys with more shape than a flag: `static` may hold { prefix, dir } objects. */
-const STRUCTURE_KEYS = ['upstreams', 'routes', 'static', 'hosts'] as const;
+const STRUCTURE_KEYS = new Map(['upstreams', 'routes', 'static', 'hosts'].map((key) => [key, key]));
 /** What a `hosts` block may hold. */
 const HOST_KEYS: KeySet = { name: 'a host block', keys: ['routes', 'static', 'tlsCert', 'tlsKey', 'default'] };
 
+/** What a proxy config file may hold besides plain settings. */
+interface ConfigFileShape {
+  readonly upstreams?: unknown;
+  readonly routes?: unknown;
+  readonly static?: unknown;
+  readonly hosts?: unknown;
+}
+
 function bad(setting: string, problem: string): never {
   throw new ProxySettingError(`Invalid ${setting}: ${problem}.`);
-}
-
-function flagsOf(key: ProxySettingKey): string {
-  return PROXY_SETTINGS[key].flags.at(-1)!;
-}
-
-/** Settings from a config file, each checked by its setting's type. */
-function settingsFromFile(file: ConfigFileShape, path: string): Partial<ProxySettings> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(file)) {
-    if ((STRUCTURE_KEYS as readonly string[]).includes(key)) continue;
-    if (!(key in PROXY_SETTINGS) || key === 'config') {
-      const hint = nearest(key, [...PROXY_SETTING_KEYS, ...STRUCTURE_KEYS]);
-      throw new ProxySettingError(`Config file ${path}: unknown key "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`, 'ERR_PROXY_CONFIG_FILE');
-    }
-    const spec = PROXY_SETTINGS[key as ProxySettingKey] as ProxySettingSpec<unknown>;
-    try {
-      out[key] = spec.type.from(value);
-    } catch (err) {
-      throw new ProxySettingError(`Config file ${path}: "${key}" ${(err as Error).message}.`, 'ERR_PROXY_CONFIG_FILE');
-    }
-  }
-  return out as Partial<ProxySettings>;
 }
 
 function normalisePrefix(prefix: unknown, where: string): string {
@@ -206,22 +191,17 @@ function checkServerNames(hosts: readonly VirtualHost[]): void {
  * layers its settings. Every problem is one ProxySettingError naming the setting and the fix.
  */
 export async function resolveProxyConfig(argv: readonly string[], cwd = process.cwd()): Promise<ProxyConfig & { flags: Set<string> }> {
-  const { values, flags } = parseProxyArgs(argv, PROXY_COMMAND_FLAGS);
-  const settings = Object.fromEntries(PROXY_SETTING_KEYS.map((k) => [k, structuredClone(PROXY_SETTINGS[k].default)])) as ProxySettings;
+  const { values, flags } = parseArgs(PROXY_SCHEMA, argv);
   let file: ConfigFileShape = {};
+  let fromFile: Partial<ProxySettings> = {};
   let fileBase = cwd;
-  const configPath = values.config ?? null;
+  const configPath = values.config ? resolve(cwd, values.config) : null;
   if (configPath) {
-    file = await loadConfigFile(configPath, cwd);
-    fileBase = dirname(resolve(cwd, configPath));
-    Object.assign(settings, settingsFromFile(file, configPath));
+    const path = configPath;
+    const read = readConfigObject(PROXY_SCHEMA, await readConfigFile(PROXY_SCHEMA, path), path, STRUCTURE_KEYS);
+    [file, fromFile, fileBase] = [read.rest, read.values, dirname(path)];
   }
-  Object.assign(settings, values);
-  for (const key of PROXY_SETTING_KEYS) {
-    const spec = PROXY_SETTINGS[key] as ProxySettingSpec<unknown>;
-    const problem = spec.validate?.(settings[key]);
-    if (problem) bad(`${flagsOf(key)} (${key})`, problem);
-  }
+  const settings = validateSettings(PROXY_SCHEMA, layerSettings(defaultSettings(PROXY_SCHEMA), fromFile, values));
 
   const listeners = settings.listen.map((text) => {
     const parsed = parseListen(text);

@@ -1,5 +1,5 @@
 import { ProxySettingError } from '../errors.js';
-import { nearest } from './nearest.js';
+import { nearest } from '@nodicorn/settings';
 
 /** What one kind of config object (a route, a static mount, a rate limit…) may hold. */
 export interface KeySet {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ProxySettingError } from '../errors.js';
 import { parseServer, type ServerAddress } from './addresses.js';
-import { nearest } from './nearest.js';
+import { nearest } from '@nodicorn/settings';
 import { refuseUnknownKeys, type KeySet } from './strict-keys.js';
 
 /** nginx's balancing methods: the default weighted round-robin, `least_conn` and `ip_hash`. */

@@ -7,11 +7,11 @@ import {
   intType,
   optionalStringType,
   secondsType,
-  stringListType,
+  listType as stringListType,
   stringType,
   umaskType,
   aliasedChoiceType,
-} from './value-types.js';
+} from '@nodicorn/settings';
 import { statsdTagsProblem, statsdHostProblem } from '../metrics/statsd-address.js';
 
 /** Gunicorn's default access log format (NCSA combined). */

@@ -3,11 +3,11 @@ import { UsageError } from '../errors.js';
 import { findConfigFile, loadConfigFile, type ConfigFile } from './config-file.js';
 import { SETTING_KEYS, SETTINGS, type Settings } from './definitions.js';
 import type { Hooks } from './hooks.js';
-import { parseArgs, splitCommandLine, type ParsedArgs } from './parse-args.js';
+import { parseArgs, splitCommandLine } from './parse-args.js';
 import { defaultSettings, layerSettings, validateSettings } from './resolve.js';
+import { COMMAND_FLAGS } from './schema.js';
 
-/** Flags the `nodicorn` command handles itself rather than as settings. */
-export const COMMAND_FLAGS = ['-h', '--help', '-v', '--version'] as const;
+export { COMMAND_FLAGS };
 
 export interface ServeInvocation {
   readonly settings: Settings;
@@ -23,8 +23,8 @@ export interface ServeInvocation {
  * defaults and environment < config file < NODICORN_CMD_ARGS < the command line.
  */
 export async function resolveServeSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<ServeInvocation> {
-  const fromEnvArgs: ParsedArgs = env.NODICORN_CMD_ARGS ? parseArgs(splitCommandLine(env.NODICORN_CMD_ARGS), COMMAND_FLAGS) : { values: {}, positionals: [] };
-  const fromArgv = parseArgs(argv, COMMAND_FLAGS);
+  const fromEnvArgs: ReturnType<typeof parseArgs> = env.NODICORN_CMD_ARGS ? parseArgs(splitCommandLine(env.NODICORN_CMD_ARGS)) : { values: {}, positionals: [], flags: new Set() };
+  const fromArgv = parseArgs(argv);
   const flags = fromArgv.flags;
   const positionals = [...fromEnvArgs.positionals, ...fromArgv.positionals];
   if (positionals.length > 1) {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { SETTING_KEYS, SETTINGS } from './definitions.js';
 import { settingsHelp, settingsMarkdown } from './help.js';
 import { resolveServeSettings } from './load.js';
-import { nearest } from './nearest.js';
+import { nearest } from '@nodicorn/settings';
 import { parseArgs, splitCommandLine } from './parse-args.js';
-import { umaskType } from './value-types.js';
+import { umaskType } from '@nodicorn/settings';
 
 describe('parseArgs', () => {
   it('reads long, short, attached and repeated flags', () => {
