@@ -8,6 +8,7 @@ import { makeFixtures } from './src/fixtures.mjs';
 import { detectLoader, hasH2load } from './src/load.mjs';
 import { renderMarkdown, writeResults } from './src/report.mjs';
 import { runFairness } from './src/fairness.mjs';
+import { runIdleMemory } from './src/idle-memory.mjs';
 import { runLoadScenarios, runMixed, runReload } from './src/runners.mjs';
 import {
   APP_SCENARIOS, PROXY_SCENARIOS, footprintTable, frameworkScenarios, frameworksTable, loadTable, mixedBaseline, mixedContenders,
@@ -97,6 +98,7 @@ let footprintTable_;
   }
   if (wanted('reload')) tables.push(reloadTable(await runReload(reloadContenders(available), cfg, ctx), labels, cfg.hups));
   if (wanted('fairness') && found.proxy.ok) tables.push(await runFairness(cfg, ctx));
+  if (wanted('idle-memory') && found.proxy.ok && found.nginx) tables.push(await runIdleMemory(ctx, found.nginx));
   if (footprintTable_) tables.push(footprintTable_);
 }
 

@@ -193,8 +193,9 @@ describe('faults: a broken log pipe (issue 12 point 9)', () => {
       expect(res.status).toBe(200);
       answeredBy.add(res.body);
     }
-    // An app's console.log no longer kills its worker: the same two workers answered everything.
-    expect([...answeredBy].map(Number).sort()).toEqual([...workers].sort());
+    // An app's console.log no longer kills its worker: only the first two workers answered (which of
+    // them takes each new connection is the kernel's accept race), and both are still the master's.
+    expect([...answeredBy].map(Number).filter((pid) => !workers.includes(pid))).toEqual([]);
     expect(childPids(master).sort()).toEqual([...workers].sort());
     for (const pid of [master, ...workers]) expect(await cpuTicksPerSecond(pid, 500)).toBeLessThan(50);
     process.kill(master, 'SIGTERM');
