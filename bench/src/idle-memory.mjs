@@ -91,6 +91,7 @@ export async function runIdleMemory(ctx, nginxBin = 'nginx') {
     baseline: 'nginx',
     rows: rows.map((r) => ({ id: r.name, label: r.name, beforeMb: r.beforeMb, afterMb: r.afterMb, perConnectionKb: r.perConnectionKb, ratio: r.afterMb / base.afterMb })),
     columns: [
+      { key: 'label', label: 'contender', align: 'left' },
       { key: 'beforeMb', label: 'RSS idle (MB)', digits: 1 },
       { key: 'afterMb', label: `RSS with ${IDLE_CONNECTIONS} (MB)`, digits: 1 },
       { key: 'perConnectionKb', label: 'per connection (KB)', digits: 2 },
