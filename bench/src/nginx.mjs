@@ -36,6 +36,10 @@ http {
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
   client_max_body_size 10m;
+  # The proxy puts no cap on requests per client connection (HTTP/1.1 or HTTP/2); nginx's default
+  # of 1000 (keepalive_requests, which also bounds an h2 connection since 1.19.7) would make h2load
+  # count the streams cut at each close as errors and measure nginx's reconnects.
+  keepalive_requests 100000;
   # As nodicorn proxy --gzip on: the same level and minimum length, Vary on.
   gzip on;
   gzip_comp_level ${GZIP_LEVEL};
