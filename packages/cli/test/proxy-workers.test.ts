@@ -70,11 +70,14 @@ function load(url: string, options: { loops?: number; max?: number; ca?: string;
   const failures: Failure[] = [];
   let ok = 0;
   let stopped = false;
+  /** Requests still to send with `Connection: close`, so their loops reconnect (and the kernel deals the connections again). */
+  let closing = 0;
   const max = options.max ?? 50_000;
   const once = () =>
     new Promise<void>((resolve) => {
       let clientPort: number | undefined;
-      const req = (secure ? https : http).get({ host: target.hostname, port: target.port, path: '/load', agent, timeout: 10_000 }, (res) => {
+      const headers = closing > 0 && closing-- > 0 ? { connection: 'close' } : {};
+      const req = (secure ? https : http).get({ host: target.hostname, port: target.port, path: '/load', agent, headers, timeout: 10_000 }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode === 200) ok++;
@@ -104,6 +107,10 @@ function load(url: string, options: { loops?: number; max?: number; ca?: string;
       return ok;
     },
     failures,
+    /** Every loop's next request closes its connection gracefully and the loop opens a new one. */
+    reconnect() {
+      closing = options.loops ?? 4;
+    },
     async stop() {
       stopped = true;
       await Promise.all(loops);
@@ -134,9 +141,17 @@ describe('nodicorn proxy --workers N', () => {
     const proxy = await startProxyMaster(dir, ['--workers', '2', '--listen', 'http://127.0.0.1:0', '--upstream', `unix:${socket}`]);
     const before = await until(() => (readyWorkers(proxy.control).length === 2 ? readyWorkers(proxy.control) : null), 30_000, 'two ready workers');
     const traffic = load(proxy.http, { loops: 6 });
+    // Which worker accepts each connection is the kernel's race: while one holds them all, the
+    // clients reconnect (gracefully, Connection: close) until both hold some.
+    let dealt = Date.now();
     await until(() => {
       const owners = connectionOwners(portOf(proxy.http));
-      return traffic.ok > 200 && new Set(owners.values()).size === 2;
+      if (new Set(owners.values()).size === 2) return traffic.ok > 200;
+      if (Date.now() - dealt > 1000) {
+        traffic.reconnect();
+        dealt = Date.now();
+      }
+      return false;
     }, 30_000, 'traffic on both workers');
     const owners = connectionOwners(portOf(proxy.http));
     const victim = before[0]!.pid;
