@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import http2 from 'node:http2';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { onCleanup, runCleanups, startNodicorn, tempDir } from '@nodicorn/testkit';
-import { startProxy, startUpstream, type RunningProxy } from './helpers.js';
+import { connect, h2, startProxy, startUpstream, type RunningProxy } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -139,18 +138,7 @@ describe('compression of proxied responses (--gzip on)', () => {
     const socket = join(dir, 'app.sock');
     await startNodicorn(['-w', '1', '-b', `unix:${socket}`, '--chdir', dir, 'app.mjs:app']);
     const proxy = await startProxy(['--listen', 'https://127.0.0.1:0', '--upstream', `unix:${socket}`, '--state-dir', join(dir, 'state'), '--access-log', 'off', '--gzip', 'on']);
-    const session = http2.connect(proxy.https, { rejectUnauthorized: false });
-    session.on('error', () => {});
-    onCleanup(() => void session.destroy());
-    const res = await new Promise<Raw>((resolve, reject) => {
-      const stream = session.request({ ':path': '/json', 'accept-encoding': 'br;q=0.5, gzip' });
-      let head: http2.IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      stream.on('response', (h) => (head = h));
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => resolve({ status: Number(head[':status']), headers: head, body: Buffer.concat(chunks) }));
-      stream.on('error', reject);
-    });
+    const res = await h2(connect(proxy.https), { ':path': '/json', 'accept-encoding': 'br;q=0.5, gzip' });
     expect(res.status).toBe(200);
     expect(res.headers['content-encoding']).toBe('gzip');
     expect(res.headers.vary).toBe('Accept-Encoding');

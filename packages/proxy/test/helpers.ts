@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -137,4 +138,31 @@ export async function plainUpstream(): Promise<{ socket: string; received: () =>
   await new Promise<void>((r) => server.listen(socket, r));
   onCleanup(() => new Promise<void>((r) => server.close(() => r())));
   return { socket, received: () => data };
+}
+
+export interface H2Result {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One HTTP/2 session to the proxy, closed at cleanup. */
+export function connect(url: string): http2.ClientHttp2Session {
+  const session = http2.connect(url, { rejectUnauthorized: false });
+  session.on('error', () => {});
+  onCleanup(() => void session.destroy());
+  return session;
+}
+
+export function h2(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer): Promise<H2Result> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers, { endStream: body === undefined });
+    let head: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (head = h));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status: Number(head[':status']), headers: head, body: Buffer.concat(chunks) }));
+    stream.on('error', reject);
+    if (body !== undefined) stream.end(body);
+  });
 }

@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { onCleanup, runCleanups, tempDir, until } from '@nodicorn/testkit';
-import { startProxy, startUpstream, upstreamSeen, type Upstream } from './helpers.js';
+import { connect, h2, startProxy, startUpstream, upstreamSeen, type H2Result, type Upstream } from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -22,33 +22,6 @@ const H2LOAD = has('h2load', ['--version'], /h2load/);
 function run(tool: string, args: string[], timeout = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(tool, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${tool} failed: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout + stderr)));
-  });
-}
-
-interface H2Result {
-  status: number;
-  headers: http2.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One HTTP/2 session to the proxy, closed at cleanup. */
-function connect(url: string): http2.ClientHttp2Session {
-  const session = http2.connect(url, { rejectUnauthorized: false });
-  session.on('error', () => {});
-  onCleanup(() => void session.destroy());
-  return session;
-}
-
-function h2(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer): Promise<H2Result> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request(headers, { endStream: body === undefined });
-    let head: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on('response', (h) => (head = h));
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve({ status: Number(head[':status']), headers: head, body: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-    if (body !== undefined) stream.end(body);
   });
 }
 
